@@ -1,0 +1,5 @@
+"""Environments (installed as ``marljax.envs``). Importing this package registers them all."""
+
+from marljax.envs import matrix
+
+__all__ = ["matrix"]

@@ -1,0 +1,27 @@
+"""marljax: multi-agent game theory and MARL in JAX.
+
+Jitted, vectorised multi-agent environments on Jumanji's API (with a leading agent axis)
+and pure-functional equilibrium solvers and learners.
+"""
+
+from marljax.env import MultiAgentEnv
+from marljax.registry import UnknownEnvError, describe, make, register, registered
+from marljax.rollout import random_policy, rollout, sample_valid_actions
+from marljax.types import Observation, TimeStep, Trajectory
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MultiAgentEnv",
+    "Observation",
+    "TimeStep",
+    "Trajectory",
+    "UnknownEnvError",
+    "describe",
+    "make",
+    "random_policy",
+    "register",
+    "registered",
+    "rollout",
+    "sample_valid_actions",
+]

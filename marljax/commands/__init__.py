@@ -1,0 +1,1 @@
+"""Subcommands of the ``marljax`` CLI, one module each (see :mod:`marljax.cli`)."""

@@ -1,0 +1,1 @@
+"""Sections of ``marljax demo``: each module has ``run(out_dir, key) -> dict``."""

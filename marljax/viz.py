@@ -1,0 +1,67 @@
+"""Plotting and animation helpers (matplotlib, headless by default)."""
+
+from __future__ import annotations
+
+import pathlib
+
+import matplotlib
+
+if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
+    matplotlib.use("Agg")  # no display on servers and CI
+
+__all__ = ["save_figure", "animate", "plot_curves"]
+
+
+def save_figure(fig, path) -> pathlib.Path:
+    """Write ``fig`` as a PNG and close it."""
+    import matplotlib.pyplot as plt
+
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def plot_curves(curves: dict, path, xlabel: str, ylabel: str, title: str = "", logy: bool = False):
+    """Line plot of ``{label: (x, y)}`` (``y`` may be ``[seeds, T]``: mean with a min-max band)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, (x, y) in curves.items():
+        y = np.asarray(y)
+        if y.ndim == 2:
+            ax.plot(x, y.mean(0), label=label)
+            ax.fill_between(x, y.min(0), y.max(0), alpha=0.2)
+        else:
+            ax.plot(x, y, label=label)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return save_figure(fig, path)
+
+
+def animate(env, states, path, fps: int = 10) -> pathlib.Path:
+    """Render each state of a rollout with ``env.render`` and write a GIF (or MP4 by suffix).
+
+    ``states`` is a sequence of single-env states (e.g. from unstacking a scanned rollout).
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from PIL import Image
+
+    frames = []
+    for state in states:
+        fig = env.render(state)
+        fig.canvas.draw()
+        frames.append(Image.fromarray(np.asarray(fig.canvas.buffer_rgba())).convert("RGB"))
+        plt.close(fig)
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0)
+    return path

@@ -1,0 +1,5 @@
+"""Equilibrium solvers and learners (installed as ``marljax.solvers``)."""
+
+from marljax.solvers import nash
+
+__all__ = ["nash"]
