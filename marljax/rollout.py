@@ -9,6 +9,7 @@ import chex
 import jax
 import jax.numpy as jnp
 
+from marljax.sharding import constrain_batch
 from marljax.types import Observation, Trajectory
 from marljax.wrappers import AutoResetWrapper
 
@@ -38,8 +39,8 @@ def random_policy(env) -> Policy:
     return continuous
 
 
-@partial(jax.jit, static_argnames=("env", "policy", "num_envs", "num_steps"))
-def rollout(env, policy: Policy, key: chex.PRNGKey, num_envs: int, num_steps: int):
+@partial(jax.jit, static_argnames=("env", "policy", "num_envs", "num_steps", "mesh"))
+def rollout(env, policy: Policy, key: chex.PRNGKey, num_envs: int, num_steps: int, mesh=None):
     """Run ``num_envs`` copies of ``env`` for ``num_steps`` steps under ``policy``.
 
     Args:
@@ -49,6 +50,8 @@ def rollout(env, policy: Policy, key: chex.PRNGKey, num_envs: int, num_steps: in
             if you want jit to reuse the compilation).
         key: PRNG key; the same key gives the same trajectory.
         num_envs, num_steps: batch size and horizon (static).
+        mesh: optional ``jax.sharding.Mesh`` (see :func:`marljax.sharding.batch_mesh`): the
+            env axis is split over its devices; ``num_envs`` must be a multiple of its size.
 
     Returns:
         ``(final_state, trajectory)`` where every leaf of the :class:`Trajectory` is
@@ -57,6 +60,7 @@ def rollout(env, policy: Policy, key: chex.PRNGKey, num_envs: int, num_steps: in
     env = AutoResetWrapper(env)
     reset_key, run_key = jax.random.split(key)
     state, timestep = jax.vmap(env.reset)(jax.random.split(reset_key, num_envs))
+    state, timestep = constrain_batch((state, timestep), mesh)
 
     def one_step(carry, step_key):
         state, timestep = carry
@@ -76,4 +80,4 @@ def rollout(env, policy: Policy, key: chex.PRNGKey, num_envs: int, num_steps: in
     (state, _), trajectory = jax.lax.scan(
         one_step, (state, timestep), jax.random.split(run_key, num_steps)
     )
-    return state, trajectory
+    return state, constrain_batch(trajectory, mesh, batch_dim=1)

@@ -53,13 +53,13 @@ def run(out_dir, key) -> dict:
 def _plot(grid, surface, named, path) -> None:
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5, 4.2))
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
     im = ax.imshow(surface.T, origin="lower", extent=(0, 1, 0, 1), cmap="magma_r")
     fig.colorbar(im, ax=ax, label="NashConv")
     for name, (p, q) in named.items():
-        ax.plot(p, q, "o", ms=6, label=name)
+        ax.plot(p, q, "o", ms=8, mec="k", label=name, clip_on=False, zorder=3)
     ax.set_xlabel("row player P(stag)")
     ax.set_ylabel("column player P(stag)")
     ax.set_title("Stag hunt: NashConv over mixed profiles\n(zero at the three Nash equilibria)")
-    ax.legend(fontsize=7, loc="center left")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.3, 1.0))
     save_figure(fig, path)
