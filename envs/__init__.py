@@ -1,5 +1,6 @@
 """Environments (installed as ``marljax.envs``). Importing this package registers them all."""
 
 from marljax.envs import matrix
+from marljax.envs import mpe
 
-__all__ = ["matrix"]
+__all__ = ["matrix", "mpe"]
