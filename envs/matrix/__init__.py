@@ -41,6 +41,7 @@ _NAMES = {
     "rock_paper_scissors": ("RockPaperScissors-v0", "rock-paper-scissors (zero-sum), repeated"),
     "biased_rps": ("BiasedRPS-v0", "biased rock-paper-scissors, NE (1,10,5)/16, repeated"),
     "shapley_game": ("ShapleyGame-v0", "Shapley's 3x3 game (fictitious play cycles), repeated"),
+    "high_risk_game": ("HighRisk-v0", "gamble/safe vs normal/trap: rare catastrophe, only a mixed NE, repeated"),
 }
 for _key, (_name, _description) in _NAMES.items():
     register(f"matrix/{_name}", _named(CATALOG[_key]), _description)

@@ -16,6 +16,9 @@ Catalog (two players):
   * matching pennies, rock-paper-scissors -- unique NE uniform.
   * biased RPS (zero-sum) -- unique NE ``(1/16, 10/16, 5/16)``.
   * Shapley's game -- unique NE uniform; fictitious play cycles on it (Shapley, 1964).
+  * high-risk game (row: gamble/safe, column: normal/trap) -- best responses cycle, so the only
+    NE is mixed: row ``(1/3, 2/3)``, column ``(43/47, 4/47)``; the gamble pays 3 but loses 20
+    against the rare trap. The test game for risk-averse equilibria.
 
 Generators (each takes a PRNG key): random general-sum, random zero-sum, random symmetric
 zero-sum (skew-symmetric), potential games, and the games of skill of Czarnecki et al.
@@ -40,6 +43,7 @@ __all__ = [
     "rock_paper_scissors",
     "biased_rps",
     "shapley_game",
+    "high_risk_game",
     "bimatrix",
     "symmetric_zero_sum",
     "random_general_sum",
@@ -124,6 +128,21 @@ def shapley_game() -> chex.Array:
     return bimatrix(row, column)
 
 
+def high_risk_game(gamble=3.0, catastrophe=-20.0, safe=1.0, safe_vs_trap=1.5) -> chex.Array:
+    """A game with a rare catastrophic outcome and only a mixed Nash equilibrium.
+
+    Row actions (gamble, safe), column actions (normal, trap). The gamble pays ``gamble``
+    against normal play but ``catastrophe`` against the trap; safe pays ``safe`` (or
+    ``safe_vs_trap`` against the trap). The column player gains 2 by trapping a gambler, 1 by
+    playing normally against a safe row, 0 otherwise. Best responses cycle (gamble -> trap ->
+    safe -> normal -> gamble), so there is no pure equilibrium; with the defaults the unique NE
+    is row ``(1/3, 2/3)``, column ``(43/47, 4/47)``: the trap is rare (p = 0.085) but the row
+    player's reward variance is large (13.7). A risk-averse row gambles less, which makes the
+    trap rarer still (Slumbers et al., 2023, motivate RAE with such games).
+    """
+    return bimatrix([[gamble, catastrophe], [safe, safe_vs_trap]], [[0.0, 2.0], [1.0, 0.0]])
+
+
 CATALOG = {
     "prisoners_dilemma": prisoners_dilemma,
     "stag_hunt": stag_hunt,
@@ -133,6 +152,7 @@ CATALOG = {
     "rock_paper_scissors": rock_paper_scissors,
     "biased_rps": biased_rps,
     "shapley_game": shapley_game,
+    "high_risk_game": high_risk_game,
 }
 
 #: Every Nash equilibrium of each catalog game (default parameters), as (row, column) mixtures.
@@ -145,6 +165,7 @@ NASH_EQUILIBRIA = {
     "rock_paper_scissors": [((1 / 3, 1 / 3, 1 / 3), (1 / 3, 1 / 3, 1 / 3))],
     "biased_rps": [((1 / 16, 10 / 16, 5 / 16), (1 / 16, 10 / 16, 5 / 16))],
     "shapley_game": [((1 / 3, 1 / 3, 1 / 3), (1 / 3, 1 / 3, 1 / 3))],
+    "high_risk_game": [((1 / 3, 2 / 3), (43 / 47, 4 / 47))],
 }
 
 
