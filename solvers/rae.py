@@ -181,13 +181,16 @@ def risk_averse_best_response(mean, cov, gamma, mask=None, num_iters: int = 300,
     mask = _full_mask(mean, mask)
     hessian = 2.0 * gamma * cov
     spread = jnp.max(jnp.where(mask, mean, -jnp.inf)) - jnp.min(jnp.where(mask, mean, jnp.inf))
-    # Overestimating L is safe (smaller steps); the floor keeps the step finite when gamma -> 0.
-    lipschitz = jnp.maximum(jnp.linalg.eigvalsh(hessian)[-1], 1e-4 * (spread + 1e-6))
+    # Overestimating L is safe (smaller steps); the floor keeps steps moderate when gamma -> 0.
+    lipschitz = jnp.maximum(jnp.linalg.eigvalsh(hessian)[-1], 1e-2 * spread + 1e-6)
     x0 = _uniform_on(mask, mean.dtype) if init is None else init
 
     def fista(_, carry):
         x, y, t = carry
-        x_next = project_simplex(y + (mean - hessian @ y) / lipschitz, mask)
+        gradient = mean - hessian @ y
+        # The projection ignores constant shifts; centring keeps float32 steps precise.
+        gradient = gradient - jnp.sum(jnp.where(mask, gradient, 0.0)) / jnp.sum(mask)
+        x_next = project_simplex(y + gradient / lipschitz, mask)
         t_next = 0.5 * (1.0 + jnp.sqrt(1.0 + 4.0 * t * t))
         return x_next, x_next + ((t - 1.0) / t_next) * (x_next - x), t_next
 

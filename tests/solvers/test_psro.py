@@ -1,0 +1,95 @@
+"""PSRO with the exact oracle: convergence with the Nash meta-solver, masks and budgets,
+PSRO-RAE on the high-risk game, and bad input."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from marljax.envs.matrix import games
+from marljax.solvers import meta_solvers, nash, psro, rae
+
+SIZE = 40
+
+
+def _zero_sum_suite():
+    keys = jax.random.split(jax.random.PRNGKey(0), 5)
+    return {
+        "random_symmetric_zero_sum_100": games.random_symmetric_zero_sum(keys[0], 100),
+        "transitive": games.transitive_game(keys[1], SIZE),
+        "cyclic": games.cyclic_game(keys[2], SIZE + 1),
+        "disc": games.disc_game(keys[3], SIZE),
+        "spinning_top": games.spinning_top_game(keys[4], SIZE),
+    }
+
+
+@pytest.mark.parametrize("name", list(_zero_sum_suite()))
+def test_psro_nash_converges_within_the_game_size(name):
+    game = _zero_sum_suite()[name]
+    size = game.shape[1]
+    result = psro.run(game, "nash", iterations=size)
+    assert float(result.exploitability) <= 1e-4
+    # The curve reaches the tolerance no later than the last iteration and the meta-strategy
+    # lives on the filled slots only.
+    masks = np.arange(size + 1)[None, :] < np.asarray(result.state.sizes)[:, None]
+    assert np.all(np.asarray(result.meta_strategy)[~masks] == 0.0)
+    np.testing.assert_allclose(np.asarray(result.meta_strategy).sum(axis=1), 1.0, atol=1e-5)
+    assert float(nash.nash_conv(game, result.profile)) == pytest.approx(float(result.exploitability), abs=1e-6)
+
+
+def test_psro_population_grows_only_with_new_best_responses():
+    game = games.rock_paper_scissors()
+    result = psro.run(game, "nash", iterations=6)
+    sizes = np.asarray(result.metrics.sizes)
+    assert sizes[-1].tolist() == [3, 3] and np.all(np.diff(sizes, axis=0) >= 0)
+    # Once the population holds every action, nothing is added and NashConv is zero.
+    assert not np.asarray(result.metrics.added)[-1].any()
+    assert float(result.exploitability) <= 1e-6
+    assert sorted(np.asarray(result.state.population)[0, :3].tolist()) == [0, 1, 2]
+
+
+def test_uniform_meta_solver_is_fictitious_self_play():
+    game = games.biased_rps()
+    result = psro.run(game, "uniform", iterations=4)
+    sizes = np.asarray(result.metrics.sizes)[:, 0]
+    first = np.asarray(result.metrics.meta_strategy)[:, 0]
+    for size, sigma in zip(sizes, first):
+        np.testing.assert_allclose(sigma[:size], 1.0 / size, atol=1e-6)
+
+
+def test_masked_meta_solvers_ignore_empty_slots():
+    # A 3x3 meta-game where only the first two slots of each player are filled: the answer must
+    # equal the solution of the 2x2 sub-game (matching pennies has the uniform NE).
+    sub = games.matching_pennies()
+    meta = jnp.zeros((2, 3, 3)).at[:, :2, :2].set(sub).at[:, 2, :].set(50.0).at[:, :, 2].set(-50.0)
+    masks = jnp.array([[True, True, False], [True, True, False]])
+    for name in ["nash_zero_sum", "nash_general_sum", "uniform", "rae"]:
+        sigma = np.asarray(meta_solvers.make_meta_solver(name)(meta, masks))
+        np.testing.assert_allclose(sigma[:, :2], 0.5, atol=1e-5, err_msg=name)
+        assert np.all(sigma[:, 2] == 0.0), name
+
+
+def test_psro_rae_has_lower_reward_variance_than_psro_nash_on_the_high_risk_game():
+    game = games.high_risk_game()
+    by_nash = psro.run(game, "nash", iterations=4)
+    by_rae = psro.run(game, "rae", iterations=4, gamma=0.5)
+    assert float(by_nash.exploitability) <= 1e-5  # PSRO-Nash finds the mixed NE
+    nash_variance = rae.reward_variance(game, by_nash.profile)
+    rae_variance = rae.reward_variance(game, by_rae.profile)
+    assert np.all(np.asarray(rae_variance) < np.asarray(nash_variance))
+    assert float(rae.ra_gap(game, by_rae.profile, 0.5)) <= 1e-4  # it is the RAE of the full game
+
+
+def test_general_sum_nash_meta_solver_on_the_stag_hunt():
+    result = psro.run(games.stag_hunt(), "nash", iterations=3, initial_actions=[1, 1])
+    assert float(result.exploitability) <= 1e-6  # hare/hare is an equilibrium: PSRO stops there
+
+
+def test_bad_input_raises_clear_errors():
+    game = games.rock_paper_scissors()
+    with pytest.raises(ValueError, match="known meta-solvers.*uniform"):
+        psro.run(game, "nosuchsolver", iterations=3)
+    with pytest.raises(ValueError, match="population budget"):
+        psro.run(game, "nash", iterations=10, max_population=5)
+    with pytest.raises(ValueError, match="gamma"):
+        psro.run(game, "rae", iterations=3, gamma=-1.0)
