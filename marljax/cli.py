@@ -14,6 +14,7 @@ import sys
 COMMAND_MODULES = [
     "marljax.commands.demo",
     "marljax.commands.envs",
+    "marljax.commands.psro",
 ]
 
 
