@@ -16,9 +16,12 @@ Known meta-solvers (Lanctot et al., 2017; Muller et al., 2020; Slumbers et al., 
   two-player zero-sum meta-games, Lemke-Howson (:mod:`marljax.solvers.lemke_howson`) for
   two-player general-sum ones (``nash_zero_sum`` / ``nash_general_sum`` force one of them).
 * ``rae``       -- risk-averse equilibrium (:mod:`marljax.solvers.rae`), takes ``gamma``.
-* ``prd``, ``alpharank``, ``ce`` -- projected replicator dynamics, alpha-rank marginals and
-  the max-welfare correlated equilibrium's marginals, when :mod:`marljax.solvers.dynamics`,
-  :mod:`marljax.solvers.alpharank` and :mod:`marljax.solvers.correlated` are installed.
+* ``prd``       -- projected replicator dynamics (:mod:`marljax.solvers.dynamics`), averaged;
+  options ``step_size``, ``exploration``, ``num_steps``.
+* ``alpharank`` -- marginals of the alpha-Rank stationary distribution
+  (:mod:`marljax.solvers.alpharank`); options ``alpha``, ``population_size``.
+* ``ce``        -- marginals of the max-welfare correlated equilibrium
+  (:mod:`marljax.solvers.correlated`; an LP over ``K^n`` joint profiles: small populations).
 """
 
 from __future__ import annotations
@@ -94,6 +97,41 @@ def _rae(gamma: float = 0.5, num_iters: int = 300, **options) -> MetaSolver:
     return rae
 
 
+def _prd(dynamics, step_size: float = 0.1, exploration: float = 1e-3, num_steps: int = 2000) -> MetaSolver:
+    """Projected replicator dynamics, averaged (Lanctot et al., 2017); ``exploration`` is the
+    floor ``exploration / K`` on every probability."""
+    prd = dynamics.projected_replicator_dynamics(step_size, exploration)
+
+    def solve(meta_payoffs, masks):
+        start = tuple(m / jnp.sum(m) for m in masks.astype(meta_payoffs.dtype))
+        profile = prd.solve(dominate_empty_slots(meta_payoffs, masks), num_steps, start).profile
+        return _renormalised(jnp.stack(profile), masks)
+
+    return solve
+
+
+def _max_welfare_ce(correlated) -> MetaSolver:
+    """Marginals of the welfare-maximising correlated equilibrium (an LP over joint profiles:
+    ``K^n`` variables, so for small populations)."""
+
+    def solve(meta_payoffs, masks):
+        profile = correlated.ce(dominate_empty_slots(meta_payoffs, masks), "welfare").profile
+        return _renormalised(jnp.stack(profile).astype(meta_payoffs.dtype), masks)
+
+    return solve
+
+
+def _alpharank(module, alpha: float = 10.0, population_size: int = 50) -> MetaSolver:
+    """Marginals of the alpha-Rank stationary distribution (Omidshafiei et al., 2019). Empty
+    slots are strictly dominated, so mutants into them fix with probability ~exp(-alpha)."""
+
+    def solve(meta_payoffs, masks):
+        profile = module.alpharank(dominate_empty_slots(meta_payoffs, masks), alpha, population_size).profile
+        return _renormalised(jnp.stack(profile).astype(meta_payoffs.dtype), masks)
+
+    return solve
+
+
 def _optional(module: str, build: Callable) -> Callable:
     """Meta-solvers built on modules that may not be installed in this checkout."""
 
@@ -111,6 +149,9 @@ META_SOLVERS: dict[str, Callable] = {
     "nash_zero_sum": lambda: nash_zero_sum,
     "nash_general_sum": lambda: nash_general_sum,
     "rae": _rae,
+    "prd": _optional("dynamics", _prd),
+    "ce": _optional("correlated", _max_welfare_ce),
+    "alpharank": _optional("alpharank", _alpharank),
 }
 
 

@@ -63,7 +63,7 @@ def test_masked_meta_solvers_ignore_empty_slots():
     sub = games.matching_pennies()
     meta = jnp.zeros((2, 3, 3)).at[:, :2, :2].set(sub).at[:, 2, :].set(50.0).at[:, :, 2].set(-50.0)
     masks = jnp.array([[True, True, False], [True, True, False]])
-    for name in ["nash_zero_sum", "nash_general_sum", "uniform", "rae"]:
+    for name in ["nash_zero_sum", "nash_general_sum", "uniform", "rae", "prd", "ce", "alpharank"]:
         sigma = np.asarray(meta_solvers.make_meta_solver(name)(meta, masks))
         np.testing.assert_allclose(sigma[:, :2], 0.5, atol=1e-5, err_msg=name)
         assert np.all(sigma[:, 2] == 0.0), name
