@@ -9,6 +9,10 @@ populations, the meta-strategy per iteration and the curve).
 
     marljax psro high_risk_game --meta-solver rae --gamma 0.5 --iterations 10
     marljax psro random_symmetric_zero_sum:100 --meta-solver nash --iterations 100
+    marljax psro matrix/StagHunt-v0 --oracle ppo --iterations 3    # PPO best responses
+
+With ``--oracle ppo`` GAME is a registered two-team env; the population is written as
+``population.msgpack`` (flax serialization of the actor parameters, leaves ``[2, K, ...]``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--max-population", type=int, default=None, help="population budget (default iterations + 1)")
     p.add_argument("--seed", type=int, default=0, help="PRNG seed for generated games (default 0)")
     p.add_argument("--out", default="results/psro", help="output folder (default results/psro)")
+    p.add_argument("--oracle", choices=["exact", "ppo"], default="exact",
+                   help="exact best responses (normal-form games) or PPO best responses (two-team envs)")
+    p.add_argument("--ppo-steps", type=int, default=16_384, help="env steps per PPO best response (default 16384)")
     p.set_defaults(func=run)
 
 
@@ -67,12 +74,14 @@ def run(args) -> int:
 
     from marljax.solvers import psro
 
-    payoffs = load_game(args.game, args.seed)
     options = {}
     if args.meta_solver == "rae":
         options["gamma"] = 0.5 if args.gamma is None else args.gamma
     elif args.gamma is not None:
         raise ValueError(f"--gamma is an option of the rae meta-solver, not of {args.meta_solver!r}")
+    if args.oracle == "ppo":
+        return run_with_ppo_oracle(args, options)
+    payoffs = load_game(args.game, args.seed)
     result = psro.run(
         payoffs, args.meta_solver, args.iterations, args.max_population, progress=True, **options
     )
@@ -98,6 +107,48 @@ def run(args) -> int:
     (out / "population.json").write_text(json.dumps(record, indent=1))
     print(f"NashConv {curve[0]:.4g} -> {curve[-1]:.4g} after {args.iterations} iterations; "
           f"population sizes {sizes.tolist()}; wrote {out}/exploitability.png, meta_strategy.png, population.json")
+    return 0
+
+
+def run_with_ppo_oracle(args, options) -> int:
+    """PSRO with PPO best responses on a registered two-team env."""
+    import dataclasses
+    import json
+    import pathlib
+
+    import jax
+    import numpy as np
+    from flax import serialization
+
+    import marljax
+    from marljax.solvers import psro_rl
+
+    env = marljax.make(args.game)
+    base = psro_rl.RLOracleConfig()
+    config = dataclasses.replace(base, ppo=dataclasses.replace(base.ppo, total_steps=args.ppo_steps))
+    state, metrics, sigma, frequencies = psro_rl.run_rl_psro(
+        env, args.meta_solver, args.iterations, jax.random.PRNGKey(args.seed), config, args.max_population,
+        progress=True, **options,
+    )
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    curve = np.asarray(metrics.exploitability)
+    title = f"PSRO-{args.meta_solver} (PPO oracle) on {args.game}"
+    plot_exploitability({args.meta_solver: np.abs(curve)}, out / "exploitability.png", title)
+    strategies = np.concatenate([np.asarray(metrics.meta_strategy), np.asarray(sigma)[None]])
+    plot_meta_strategies([strategies[:, t] for t in range(2)], out / "meta_strategy.png", title, ylabel="policy (population slot)")
+    (out / "population.msgpack").write_bytes(serialization.to_bytes(jax.device_get(state.actors)))
+    record = {
+        "env": args.game, "meta_solver": args.meta_solver, **options, "iterations": args.iterations,
+        "population_sizes": np.asarray(state.sizes).tolist(),
+        "meta_game": np.asarray(state.meta_payoffs).tolist(),
+        "meta_strategy_per_iteration": strategies.tolist(),
+        "exploitability": curve.tolist(),
+        "action_frequencies": np.asarray(frequencies).tolist(),
+    }
+    (out / "population.json").write_text(json.dumps(record, indent=1))
+    print(f"exploitability {curve[0]:.4g} -> {curve[-1]:.4g}; action frequencies {np.asarray(frequencies, float).round(3).tolist()}; "
+          f"wrote {out}/exploitability.png, meta_strategy.png, population.json, population.msgpack")
     return 0
 
 
@@ -128,8 +179,8 @@ def plot_exploitability(curves: dict, path, title: str):
     return plot_curves(floored, path, "PSRO iteration", "NashConv of the meta-strategy", title, logy=True)
 
 
-def plot_meta_strategies(mixtures: list, path, title: str, action_names=None):
-    """One panel per player: the induced mixture over actions (rows) per iteration (columns)."""
+def plot_meta_strategies(mixtures: list, path, title: str, action_names=None, ylabel: str = "action"):
+    """One panel per player: a distribution (rows: actions or policies) per iteration (columns)."""
     import matplotlib.pyplot as plt
 
     from marljax.viz import save_figure
@@ -138,7 +189,7 @@ def plot_meta_strategies(mixtures: list, path, title: str, action_names=None):
     for i, (ax, mix) in enumerate(zip(axes[0], mixtures)):
         im = ax.imshow(mix.T, aspect="auto", origin="lower", cmap="viridis", vmin=0.0, vmax=1.0, interpolation="nearest")
         ax.set_xlabel("PSRO iteration")
-        ax.set_ylabel("action")
+        ax.set_ylabel(ylabel)
         if action_names is not None:
             ax.set_yticks(range(len(action_names[i])), action_names[i])
         ax.set_title(f"player {i + 1}")
