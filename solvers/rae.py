@@ -54,7 +54,7 @@ from flax import struct
 from jax.scipy.special import entr
 
 from marljax.checks import check_payoffs, check_profile, is_concrete
-from marljax.solvers.nash import nash_conv
+from marljax.solvers.nash import expected_payoffs, nash_conv
 
 __all__ = [
     "opponent_moments",
@@ -65,7 +65,6 @@ __all__ = [
     "risk_averse_best_response",
     "smoothed_best_response",
     "markowitz_best_response",
-    "best_response_values",
     "ra_gap",
     "RAEState",
     "RAEResult",
@@ -276,7 +275,7 @@ def _responder(gamma, temperature, markowitz_level, br_iters) -> _Responder:
     )
 
 
-def best_response_values(payoffs, profile, responder: _Responder, masks):
+def _best_response_values(payoffs, profile, responder: _Responder, masks):
     """Per player: (best response, its value, the value of the current strategy)."""
     out = []
     for i, (pi, mask) in enumerate(zip(profile, masks)):
@@ -287,7 +286,7 @@ def best_response_values(payoffs, profile, responder: _Responder, masks):
 
 
 def _gap(payoffs, profile, responder, masks):
-    return sum(jnp.maximum(best - now, 0.0) for _, best, now in best_response_values(payoffs, profile, responder, masks))
+    return sum(jnp.maximum(best - now, 0.0) for _, best, now in _best_response_values(payoffs, profile, responder, masks))
 
 
 def ra_gap(payoffs, profile, gamma, temperature: float = 0.0, masks=None, br_iters: int = 300) -> chex.Array:
@@ -357,7 +356,7 @@ def rae_solver(
     def update(payoffs, state: RAEState, masks=None) -> RAEState:
         masks = _masks(payoffs.shape[1:], masks)
         rate = 1.0 / (state.step + 2.0) if step_size is None else step_size
-        brs = [br for br, _, _ in best_response_values(payoffs, state.profile, responder, masks)]
+        brs = [br for br, _, _ in _best_response_values(payoffs, state.profile, responder, masks)]
         profile = tuple((1.0 - rate) * p + rate * br for p, br in zip(state.profile, brs))
         return RAEState(profile=profile, step=state.step + 1)
 
@@ -461,8 +460,6 @@ def _newton_polish(payoffs, profile, gamma, masks, support_tol, steps: int = 12)
 
 
 def _result(payoffs, profile, gap, steps) -> RAEResult:
-    from marljax.solvers.nash import expected_payoffs
-
     return RAEResult(
         profile=tuple(profile),
         ra_gap=gap,

@@ -93,3 +93,13 @@ def test_bad_input_raises_clear_errors():
         psro.run(game, "nash", iterations=10, max_population=5)
     with pytest.raises(ValueError, match="gamma"):
         psro.run(game, "rae", iterations=3, gamma=-1.0)
+
+
+def test_three_player_meta_game_and_psro():
+    game = games.random_general_sum(jax.random.PRNGKey(7), (3, 4, 5))
+    population = jnp.array([[2, 0], [3, 1], [4, 4]])
+    meta = psro.meta_game(game, population)
+    assert meta.shape == (3, 2, 2, 2)
+    np.testing.assert_allclose(meta[:, 1, 0, 1], game[:, 0, 3, 4])
+    result = psro.run(game, "uniform", iterations=4)
+    assert float(nash.nash_conv(game, result.profile)) == pytest.approx(float(result.exploitability), abs=1e-6)

@@ -78,6 +78,16 @@ def test_markowitz_best_response_is_the_least_variance_that_meets_the_target():
     assert pi @ cov @ pi <= reference @ cov @ reference + 1e-4
 
 
+def test_markowitz_equilibrium_meets_each_players_target_with_a_small_gap():
+    game, level = games.high_risk_game(), 0.3
+    result = rae.solve(game, None, markowitz_level=level, num_iters=100)
+    assert float(result.ra_gap) <= 1e-2
+    for i, pi in enumerate(result.profile):
+        mean, _ = rae.opponent_moments(game, result.profile, i)
+        target = level * float(mean.max()) + (1 - level) * float(mean.min())
+        assert float(pi @ mean) >= target - 1e-3
+
+
 @pytest.mark.parametrize("name", ["chicken", "battle_of_the_sexes", "biased_rps", "high_risk_game", "stag_hunt"])
 def test_gamma_zero_gives_a_nash_equilibrium(name):
     result = rae.solve(games.CATALOG[name](), gamma=0.0)
