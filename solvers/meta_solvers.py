@@ -37,6 +37,7 @@ from marljax.checks import check_payoffs, is_concrete
 __all__ = ["MetaSolver", "META_SOLVERS", "make_meta_solver", "dominate_empty_slots", "is_zero_sum"]
 
 MetaSolver = Callable[[chex.Array, chex.Array], chex.Array]
+RAE_DEFAULT_GAMMA = 0.5
 
 
 def _renormalised(weights: chex.Array, masks: chex.Array) -> chex.Array:
@@ -86,7 +87,7 @@ def nash_general_sum(meta_payoffs, masks):
     return _renormalised(jnp.stack(profile).astype(meta_payoffs.dtype), masks)
 
 
-def _rae(gamma: float = 0.5, num_iters: int = 300, **options) -> MetaSolver:
+def _rae(gamma: float = RAE_DEFAULT_GAMMA, num_iters: int = 300, **options) -> MetaSolver:
     from marljax.solvers.rae import rae_solver
 
     solver = rae_solver(gamma, num_iters=num_iters, **options)

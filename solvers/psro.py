@@ -32,7 +32,7 @@ from flax import struct
 
 from marljax.checks import check_payoffs
 from marljax.solvers import nash
-from marljax.solvers.meta_solvers import MetaSolver, is_zero_sum, make_meta_solver
+from marljax.solvers.meta_solvers import RAE_DEFAULT_GAMMA, MetaSolver, is_zero_sum, make_meta_solver
 from marljax.solvers.rae import opponent_moments
 
 __all__ = [
@@ -215,7 +215,7 @@ def run(
     max_population = iterations + 1 if max_population is None else max_population
     check_budget(max_population, iterations)
     if oracle_gamma is None:
-        oracle_gamma = float(meta_options.get("gamma", 0.0)) if meta_solver == "rae" else 0.0
+        oracle_gamma = float(meta_options.get("gamma", RAE_DEFAULT_GAMMA)) if meta_solver == "rae" else 0.0
     if meta_options.get("gamma", 0.0) < 0:
         raise ValueError(f"gamma (risk aversion) must be >= 0; got {meta_options['gamma']!r}")
     solve = make_meta_solver(meta_solver, payoffs, **meta_options) if isinstance(meta_solver, str) else meta_solver
