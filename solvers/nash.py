@@ -86,3 +86,13 @@ def pure_profile(payoffs: chex.Array, actions: Sequence[int]) -> tuple[chex.Arra
     """The profile in which player ``i`` plays pure action ``actions[i]``."""
     dtype = jnp.asarray(payoffs).dtype
     return tuple(jnp.zeros((a,), dtype).at[k].set(1.0) for a, k in zip(payoffs.shape[1:], actions))
+
+
+# The two-player solvers live in their own modules (they use the functions above); they are
+# re-exported here so that ``nash.zero_sum``, ``nash.lemke_howson`` and
+# ``nash.support_enumeration`` sit beside ``nash_conv``.
+from marljax.solvers.lemke_howson import lemke_howson  # noqa: E402
+from marljax.solvers.support_enumeration import support_enumeration  # noqa: E402
+from marljax.solvers.zero_sum import zero_sum  # noqa: E402
+
+__all__ += ["zero_sum", "lemke_howson", "support_enumeration"]
