@@ -14,7 +14,10 @@ import sys
 COMMAND_MODULES = [
     "marljax.commands.demo",
     "marljax.commands.envs",
+    "marljax.commands.train",
+    "marljax.commands.eval",
     "marljax.commands.psro",
+    "marljax.commands.solve",
 ]
 
 

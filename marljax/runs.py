@@ -118,7 +118,8 @@ def train(algo: str, env: str, out_dir, total_steps: float = 1e6, seeds: int = 1
 
     if int(seeds) < 1:
         raise ValueError(f"seeds must be positive; got {seeds}")
-    ppo_config = PPOConfig(total_steps=int(total_steps), **config)
+    # The algorithm decides the critic's input (ippo: own observation, mappo: global state).
+    ppo_config = PPOConfig(total_steps=int(total_steps), **{**config, "centralised_critic": algo == "mappo"})
     record = {"algo": algo, "env": env, "env_kwargs": dict(env_kwargs or {}), "seeds": int(seeds),
               "seed": int(seed), "config": dataclasses.asdict(ppo_config)}
     _module(algo)
