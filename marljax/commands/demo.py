@@ -7,6 +7,7 @@ returns figures that end up in ``results.json``. It runs on the CPU in a few min
 
 SECTIONS = [
     "marljax.demos.matrix_games",
+    "marljax.demos.solvers",
     "marljax.demos.psro",
 ]
 
