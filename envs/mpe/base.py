@@ -75,7 +75,7 @@ class ParticleEnv(MultiAgentEnv):
             (self._view_size,),
             self._mask.shape[1],
             self.max_steps,
-            self.num_agents * self._view_size,
+            self._global_state_size,
             num_agent_types=self._num_agent_types,
         )
 
@@ -107,8 +107,20 @@ class ParticleEnv(MultiAgentEnv):
             return discrete_control(jnp.clip(jnp.asarray(action, jnp.int32), 0, NUM_DISCRETE_MOVES - 1), accel)
         return continuous_control(jnp.asarray(action, jnp.float32), accel)
 
+    @property
+    def _global_state_size(self) -> int:
+        return 2 * self.world.num_entities + 2 * self.num_world_agents
+
+    def _global_state(self, pos, vel):
+        """The world in absolute coordinates -- every position, every agent's velocity -- the same
+        row for each agent (a centralised critic adds who is asking via ``agent_type``). Much
+        smaller than all views concatenated, which keeps rollouts light on memory."""
+        world = jnp.concatenate([pos.reshape(-1), vel[: self.num_world_agents].reshape(-1)])
+        return jnp.broadcast_to(world, (self.num_agents, world.shape[0]))
+
     def _timestep_observation(self, pos, vel, step_count):
-        return self._observation(self._views(pos, vel), self._mask, step_count, agent_type=self._agent_type)
+        return self._observation(self._views(pos, vel), self._mask, step_count,
+                                 global_state=self._global_state(pos, vel), agent_type=self._agent_type)
 
     def reset(self, key: chex.PRNGKey):
         key, key_pos = jax.random.split(key)

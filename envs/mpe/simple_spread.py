@@ -9,7 +9,7 @@ constants follow JaxMARL's ``MPE_simple_spread_v3`` so that transitions match it
 - **Observation** ``agents_view [N, 4 + 2L + 4(N-1)]``: own velocity (2), own position (2),
   each landmark's position relative to the agent (2L), each other agent's relative position
   (2(N-1), in index order), and the (always silent) communication of the others (2(N-1)
-  zeros, kept so the layout is MPE's). ``global_state``: every agent's view concatenated.
+  zeros, kept so the layout is MPE's). ``global_state``: every entity's position and every agent's velocity.
 - **Action**: discrete ``[N]`` in {0 stay, 1 -x, 2 +x, 3 -y, 4 +y}, or with
   ``action_type="continuous"`` ``[N, 5]`` in [0, 1] (force = (a2 - a1, a4 - a3) * accel).
 - **Reward** ``[N]``: ``local_ratio * (-#collisions of agent i) + (1 - local_ratio) *

@@ -15,7 +15,7 @@ follow JaxMARL's ``MPE_simple_tag_v3`` so that transitions match it to 1e-4.
 - **Observation** ``agents_view [N, 4 + 2O + 2(P+Y-1) + 2Y]``: own velocity, own position,
   obstacles relative (2O), other agents relative (index order), then the velocities of the
   prey other than oneself (a prey's row is zero-padded at the end). ``agent_type``: 0
-  predator, 1 prey. ``global_state``: every agent's view concatenated.
+  predator, 1 prey. ``global_state``: every entity's position and every agent's velocity.
 - **Action**: discrete ``[N]`` in {0 stay, 1 -x, 2 +x, 3 -y, 4 +y} or ``[N, 5]`` continuous.
 - **Reward** ``[N]``: every predator gets +10 per predator-prey contact (shared); each prey
   gets -10 per contact with a predator minus a boundary penalty per coordinate

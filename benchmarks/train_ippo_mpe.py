@@ -1,0 +1,199 @@
+"""marljax IPPO vs JaxMARL's IPPO-FF baseline on SimpleSpread, same hyper-parameters, one process.
+
+JaxMARL's baseline script (``baselines/IPPO/ippo_ff_mpe.py`` with ``config/ippo_ff_mpe.yaml``:
+16 envs, 128 steps, 4 epochs, 4 minibatches, lr 2.5e-4 annealed, gamma 0.99, GAE 0.95, clip
+0.2, entropy 0.01, value 0.5, grad norm 0.5, 64 tanh units) is not part of the pip package,
+so :func:`jaxmarl_make_train` below re-implements it faithfully (same network, batching,
+shuffling, losses and metric) on ``jaxmarl.make("MPE_simple_spread_v3")`` with JaxMARL's
+``MPELogWrapper``. Both sides report JaxMARL's statistic: the mean over the rollout of the
+last finished episode's return, in ``MPELogWrapper`` units (per-agent return x num_agents).
+JaxMARL's episodes last 26 steps (its ``done`` fires when ``step >= 25`` *before* the
+increment), so marljax runs ``SimpleSpread(max_steps=26)`` to compare like with like.
+
+    python benchmarks/train_ippo_mpe.py                      # 10M steps each (several minutes)
+    python benchmarks/train_ippo_mpe.py --total-steps 1e6    # quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import distrax
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax.linen.initializers import constant, orthogonal
+
+from marljax.envs.mpe import SimpleSpread
+from marljax.solvers import ippo
+
+BASELINE = dict(num_envs=16, num_steps=128, update_epochs=4, num_minibatches=4, lr=2.5e-4, anneal_lr=True,
+                gamma=0.99, gae_lambda=0.95, clip_eps=0.2, ent_coef=0.01, vf_coef=0.5, max_grad_norm=0.5,
+                hidden_size=64, activation="tanh")
+REFERENCE = {"steps_per_s": 41_900, "final_return": -58.0, "seconds_for_10M": 239}  # JaxMARL on this machine
+
+
+# ----- JaxMARL's IPPO-FF baseline (re-implemented from baselines/IPPO/ippo_ff_mpe.py) --------
+class _ActorCritic(nn.Module):
+    action_dim: int
+
+    @nn.compact
+    def __call__(self, x):
+        dense = lambda n, s: nn.Dense(n, kernel_init=orthogonal(s), bias_init=constant(0.0))  # noqa: E731
+        a = nn.tanh(dense(64, np.sqrt(2))(x))
+        a = nn.tanh(dense(64, np.sqrt(2))(a))
+        logits = dense(self.action_dim, 0.01)(a)
+        c = nn.tanh(dense(64, np.sqrt(2))(x))
+        c = nn.tanh(dense(64, np.sqrt(2))(c))
+        return distrax.Categorical(logits=logits), jnp.squeeze(dense(1, 1.0)(c), -1)
+
+
+def jaxmarl_make_train(total_steps: int):
+    import jaxmarl
+    from jaxmarl.wrappers.baselines import MPELogWrapper
+
+    c = BASELINE
+    env = MPELogWrapper(jaxmarl.make("MPE_simple_spread_v3"))
+    agents, num_envs, num_steps = env.agents, c["num_envs"], c["num_steps"]
+    num_actors = env.num_agents * num_envs
+    num_updates = total_steps // num_steps // num_envs
+    minibatch = num_actors * num_steps // c["num_minibatches"]
+    batchify = lambda x: jnp.stack([x[a] for a in agents]).reshape((num_actors, -1))  # noqa: E731
+
+    def schedule(count):
+        return c["lr"] * (1.0 - (count // (c["num_minibatches"] * c["update_epochs"])) / num_updates)
+
+    def train(rng):
+        network = _ActorCritic(env.action_space(agents[0]).n)
+        rng, init_rng, reset_rng, run_rng = jax.random.split(rng, 4)
+        params = network.init(init_rng, jnp.zeros(env.observation_space(agents[0]).shape))
+        tx = optax.chain(optax.clip_by_global_norm(c["max_grad_norm"]), optax.adam(schedule, eps=1e-5))
+        opt_state = tx.init(params)
+        obs, env_state = jax.vmap(env.reset)(jax.random.split(reset_rng, num_envs))
+
+        def update_step(runner, _):
+            def env_step(runner, _):
+                params, opt_state, env_state, last_obs, rng = runner
+                obs_batch = batchify(last_obs)
+                rng, act_rng, step_rng = jax.random.split(rng, 3)
+                pi, value = network.apply(params, obs_batch)
+                action = pi.sample(seed=act_rng)
+                log_prob = pi.log_prob(action)
+                env_act = {a: v for a, v in zip(agents, action.reshape((env.num_agents, num_envs)))}
+                obs, env_state, reward, done, info = jax.vmap(env.step)(
+                    jax.random.split(step_rng, num_envs), env_state, env_act)
+                info = jax.tree.map(lambda x: x.reshape((num_actors,)), info)
+                transition = (batchify(done).squeeze(), action, value, batchify(reward).squeeze(), log_prob,
+                              obs_batch, info["returned_episode_returns"])
+                return (params, opt_state, env_state, obs, rng), transition
+
+            runner, traj = jax.lax.scan(env_step, runner, None, num_steps)
+            params, opt_state, env_state, last_obs, rng = runner
+            _, last_val = network.apply(params, batchify(last_obs))
+
+            def gae_step(carry, t):
+                gae, next_value = carry
+                done, value, reward = t[0], t[2], t[3]
+                delta = reward + c["gamma"] * next_value * (1 - done) - value
+                gae = delta + c["gamma"] * c["gae_lambda"] * (1 - done) * gae
+                return (gae, value), gae
+
+            _, adv = jax.lax.scan(gae_step, (jnp.zeros_like(last_val), last_val), traj, reverse=True, unroll=8)
+            targets = adv + traj[2]
+
+            def loss_fn(params, batch):
+                (done, action, old_value, _, old_log_prob, obs, _), gae, target = batch
+                pi, value = network.apply(params, obs)
+                log_prob = pi.log_prob(action)
+                value_clipped = old_value + (value - old_value).clip(-c["clip_eps"], c["clip_eps"])
+                value_loss = 0.5 * jnp.maximum(jnp.square(value - target), jnp.square(value_clipped - target)).mean()
+                ratio = jnp.exp(log_prob - old_log_prob)
+                gae = (gae - gae.mean()) / (gae.std() + 1e-8)
+                actor_loss = -jnp.minimum(ratio * gae, jnp.clip(ratio, 1 - c["clip_eps"], 1 + c["clip_eps"]) * gae).mean()
+                return actor_loss + c["vf_coef"] * value_loss - c["ent_coef"] * pi.entropy().mean()
+
+            def minibatch_step(state, batch):
+                params, opt_state = state
+                grads = jax.grad(loss_fn)(params, batch)
+                updates, opt_state = tx.update(grads, opt_state)
+                return (optax.apply_updates(params, updates), opt_state), None
+
+            def epoch(state, _):
+                params, opt_state, rng = state
+                rng, perm_rng = jax.random.split(rng)
+                size = minibatch * c["num_minibatches"]
+                perm = jax.random.permutation(perm_rng, size)
+                batch = jax.tree.map(lambda x: x.reshape((size,) + x.shape[2:]), (traj, adv, targets))
+                batch = jax.tree.map(lambda x: jnp.take(x, perm, axis=0).reshape(
+                    (c["num_minibatches"], -1) + x.shape[1:]), batch)
+                (params, opt_state), _ = jax.lax.scan(minibatch_step, (params, opt_state), batch)
+                return (params, opt_state, rng), None
+
+            (params, opt_state, rng), _ = jax.lax.scan(epoch, (params, opt_state, rng), None, c["update_epochs"])
+            return (params, opt_state, env_state, last_obs, rng), traj[6].mean()
+
+        runner = (params, opt_state, env_state, obs, run_rng)
+        return jax.lax.scan(update_step, runner, None, num_updates)[1]
+
+    return train
+
+
+# ----- marljax --------------------------------------------------------------------------------
+def marljax_make_train(total_steps: int):
+    env = SimpleSpread(max_steps=26)
+    train = ippo.make_train(ippo.PPOConfig(total_steps=total_steps, **BASELINE), env)
+    # JaxMARL's statistic: mean over agents of the returned-episode return, times num_agents.
+    return lambda key: train(key)[1]["episode_return"].mean(-1) * env.num_agents
+
+
+def measure(make_train, total_steps: int, seed: int) -> dict:
+    train = jax.jit(make_train(total_steps))
+    key = jax.random.PRNGKey(seed)
+    tic = time.perf_counter()
+    compiled = train.lower(key).compile()
+    compile_s = time.perf_counter() - tic
+    tic = time.perf_counter()
+    returns = np.asarray(jax.block_until_ready(compiled(key)))
+    run_s = time.perf_counter() - tic
+    steps = (total_steps // (BASELINE["num_envs"] * BASELINE["num_steps"])) * BASELINE["num_envs"] * BASELINE["num_steps"]
+    return {"compile_s": compile_s, "run_s": run_s, "steps_per_s": steps / run_s,
+            "steps_per_s_with_compile": steps / (run_s + compile_s),
+            "final_return": float(returns[-10:].mean()), "returns": returns}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--total-steps", type=float, default=1e7)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--plot", help="write both learning curves to this PNG")
+    args = parser.parse_args(argv)
+    total = int(args.total_steps)
+    print(f"device: {jax.devices()[0]} (jax {jax.__version__}); SimpleSpread, {total:,} env steps, "
+          f"IPPO-FF hyper-parameters {BASELINE}")
+    results = {"marljax": measure(marljax_make_train, total, args.seed)}
+    try:
+        results["jaxmarl"] = measure(jaxmarl_make_train, total, args.seed)
+    except ImportError as err:
+        print(f"jaxmarl not installed ({err}); pip install -e .[bench]. Its figures on this machine: {REFERENCE}")
+    print(f"{'':<10}{'compile s':>10}{'run s':>9}{'env-steps/s':>14}{'incl. compile':>15}{'final return':>14}")
+    for name, r in results.items():
+        print(f"{name:<10}{r['compile_s']:>10.1f}{r['run_s']:>9.1f}{r['steps_per_s']:>14,.0f}"
+              f"{r['steps_per_s_with_compile']:>15,.0f}{r['final_return']:>14.2f}")
+    if "jaxmarl" in results:
+        m, j = results["marljax"], results["jaxmarl"]
+        print(f"marljax / jaxmarl: {m['steps_per_s'] / j['steps_per_s']:.2f}x env-steps/s, "
+              f"{m['steps_per_s_with_compile'] / j['steps_per_s_with_compile']:.2f}x including compilation; "
+              f"final return {m['final_return']:.2f} vs {j['final_return']:.2f} (mean of the last 10 updates)")
+    if args.plot:
+        from marljax.viz import plot_curves
+
+        steps = lambda r: np.arange(1, len(r["returns"]) + 1) * BASELINE["num_envs"] * BASELINE["num_steps"]  # noqa: E731
+        plot_curves({name: (steps(r), r["returns"]) for name, r in results.items()}, args.plot,
+                    "env steps", "episode return (MPELogWrapper units)", "IPPO-FF on SimpleSpread")
+
+
+if __name__ == "__main__":
+    main()
