@@ -160,7 +160,8 @@ def bench_batched(num_games, sample, timeout):
     out["nashpy_linear_program"] = (lp_rate, None)
     print(f"  batched 20x20 x {num_games}: marljax LH {out['lemke_howson'][0]:,.0f} games/s "
           f"(success {out['lemke_howson'][1]:.0%}), nashpy LH {out['nashpy_lemke_howson'][0]:,.1f} games/s "
-          f"(in-process solve time, {sample} games); marljax zero-sum {out['zero_sum'][0]:,.0f} games/s, "
+          f"(in-process solve time, {sample} games); marljax zero-sum {out['zero_sum'][0]:,.0f} games/s "
+          f"(success {out['zero_sum'][1]:.0%}), "
           f"nashpy LP {lp_rate:,.1f} games/s", flush=True)
     return out
 
@@ -192,10 +193,10 @@ def main() -> None:
         print(f"| zero-sum {size}x{size} | {count} | {ok}/{count} | {t * 1e3:.1f} ms | nashpy LP / HiGHS | "
               f"{p_ok}/{count} | {p_t * 1e3:.1f} / {h_t * 1e3:.1f} ms | {p_t / t:.1f}x / {h_t / t:.1f}x |")
     lh_rate, lh_success = batched["lemke_howson"]
-    zs_rate, _ = batched["zero_sum"]
+    zs_rate, zs_success = batched["zero_sum"]
     print(f"| LH batched 20x20 (vmap) | {args.batch} | {lh_success:.0%} | {lh_rate:,.0f} games/s | nashpy LH (sequential) "
           f"| | {batched['nashpy_lemke_howson'][0]:,.1f} games/s | {lh_rate / batched['nashpy_lemke_howson'][0]:,.0f}x |")
-    print(f"| zero-sum batched 20x20 (vmap) | {args.batch} | | {zs_rate:,.0f} games/s | nashpy LP (sequential) "
+    print(f"| zero-sum batched 20x20 (vmap) | {args.batch} | {zs_success:.0%} | {zs_rate:,.0f} games/s | nashpy LP (sequential) "
           f"| | {batched['nashpy_linear_program'][0]:,.1f} games/s | {zs_rate / batched['nashpy_linear_program'][0]:,.0f}x |")
 
 

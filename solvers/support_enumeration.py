@@ -17,6 +17,7 @@ equilibrium set as ``nashpy``'s ``support_enumeration`` on non-degenerate games)
 from __future__ import annotations
 
 import itertools
+import math
 
 import chex
 import jax
@@ -96,10 +97,11 @@ def support_enumeration(payoffs: chex.Array, tol: float = DEFAULT_TOLERANCE) -> 
     payoffs = validate_game(payoffs, num_players=2)
     dtype = output_dtype(payoffs)
     m, n = payoffs.shape[1:]
+    num_pairs = sum(math.comb(m, k) * math.comb(n, k) for k in range(1, min(m, n) + 1))
+    if num_pairs > MAX_SUPPORT_PAIRS:
+        raise ValueError(f"support enumeration of a {m}x{n} game needs {num_pairs:.3g} support pairs "
+                         f"(limit {MAX_SUPPORT_PAIRS}); use lemke_howson for games this large")
     row_masks, column_masks = _support_pairs(m, n)
-    if len(row_masks) > MAX_SUPPORT_PAIRS:
-        raise ValueError(f"support enumeration of a {m}x{n} game needs {len(row_masks)} support pairs; "
-                         f"use lemke_howson for games this large")
     with float64():
         game = jnp.asarray(payoffs, jnp.float64)
         a, b = game[0], game[1]
