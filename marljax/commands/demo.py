@@ -9,6 +9,7 @@ SECTIONS = [
     "marljax.demos.matrix_games",
     "marljax.demos.solvers",
     "marljax.demos.psro",
+    "marljax.demos.ippo",
 ]
 
 
