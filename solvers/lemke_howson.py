@@ -9,7 +9,9 @@ the column player's. The polytopes
     P = {x >= 0 : B'^T x <= 1}   (x_i has label i, the slack of column j has label m + j)
     Q = {y >= 0 : A' y <= 1}     (the slack of row i has label i, y_j has label m + j)
 
-are kept as one block-diagonal tableau of fixed shape ``[m + n, 2 (m + n) + 1]``. Starting from
+are kept in one tableau of fixed shape ``[m + n, m + n + 1]`` whose column ``l`` is the variable
+with label ``l``: the first ``m`` rows are Q's system ``[I | A' | 1]``, the last ``n`` rows P's
+``[B'^T | I | 1]``; a pivot eliminates only within the entering variable's own block. Starting from
 ``(0, 0)`` (all labels present twice), *drop* label ``k``: bring the variable with label ``k``
 into the basis; the variable that leaves has some label ``l`` that is now missing from its
 polytope, so bring the variable with label ``l`` into the *other* polytope's basis; repeat until
@@ -30,7 +32,6 @@ from typing import Callable, NamedTuple
 import chex
 import jax
 import jax.numpy as jnp
-import numpy as np
 from flax import struct
 
 from marljax.solvers import nash
@@ -42,10 +43,11 @@ __all__ = ["lemke_howson", "lemke_howson_solver", "LemkeHowsonState", "LemkeHows
 
 @struct.dataclass
 class LemkeHowsonState:
-    tableau: chex.Array  # [m + n, 2 (m + n) + 1]
-    basis: chex.Array  # [m + n] basic variable of each row
-    lex_columns: chex.Array  # [m + n] the slack columns (start as identity): tie-breakers
-    entering: chex.Array  # variable that enters at the next pivot
+    tableau: chex.Array  # [m + n, m + n + 1]: Q's rows, then P's; column l = label l; rhs last
+    basis: chex.Array  # [m + n] label of the basic variable of each row
+    in_p: chex.Array  # [m + n] bool: the row belongs to P (else Q)
+    entering: chex.Array  # label of the variable that enters at the next pivot...
+    entering_in_p: chex.Array  # ...and whether it enters P (else Q)
     dropped_label: chex.Array
     pivots: chex.Array
     finished: chex.Array  # the dropped label left: completely labelled
@@ -77,11 +79,6 @@ def _positive(matrix: chex.Array) -> chex.Array:
     return (matrix - jnp.min(matrix)) / payoff_range(matrix) + 1.0
 
 
-def _slack_columns(m: int, n: int) -> np.ndarray:
-    """Columns that start as the identity (r in Q, s in P): the lexicographic tie-breakers."""
-    return np.concatenate([np.arange(m), np.arange(2 * m + n, 2 * (m + n))])
-
-
 def lemke_howson_solver(max_pivots: int | None = None) -> LemkeHowsonSolver:
     """Build the pivoting solver for one starting label (``max_pivots`` defaults to
     ``50 (m + n)``). ``solve(payoffs, label) -> (x, y, pivots, finished)`` in float64."""
@@ -91,15 +88,16 @@ def lemke_howson_solver(max_pivots: int | None = None) -> LemkeHowsonSolver:
             a = _positive(jnp.asarray(payoffs[0], jnp.float64))
             b = _positive(jnp.asarray(payoffs[1], jnp.float64))
             m, n = a.shape
-            q_rows = jnp.concatenate([jnp.eye(m), a, jnp.zeros((m, m + n)), jnp.ones((m, 1))], axis=1)
-            p_rows = jnp.concatenate([jnp.zeros((n, m + n)), b.T, jnp.eye(n), jnp.ones((n, 1))], axis=1)
+            q_rows = jnp.concatenate([jnp.eye(m), a, jnp.ones((m, 1))], axis=1)  # r_i, y_j
+            p_rows = jnp.concatenate([b.T, jnp.eye(n), jnp.ones((n, 1))], axis=1)  # x_i, s_j
             label = jnp.asarray(label, jnp.int32)
             return LemkeHowsonState(
                 tableau=jnp.concatenate([q_rows, p_rows], axis=0),
-                basis=jnp.asarray(_slack_columns(m, n), jnp.int32),
-                lex_columns=jnp.asarray(_slack_columns(m, n), jnp.int32),
+                basis=jnp.arange(m + n, dtype=jnp.int32),  # the slacks r_i (label i), s_j (m + j)
+                in_p=jnp.arange(m + n) >= m,
                 # Dropping a row action k brings x_k into P; a column action brings y into Q.
-                entering=jnp.where(label < m, m + n + label, label).astype(jnp.int32),
+                entering=label,
+                entering_in_p=label < m,
                 dropped_label=label,
                 pivots=jnp.int32(0),
                 finished=jnp.bool_(False),
@@ -111,25 +109,25 @@ def lemke_howson_solver(max_pivots: int | None = None) -> LemkeHowsonSolver:
             t = state.tableau
             size = t.shape[0]  # m + n
             col = state.entering
-            row, bounded = lexicographic_min_ratio(t[:, col], t[:, -1], t[:, state.lex_columns])
+            block = state.in_p == state.entering_in_p
+            # B^{-1} of a block sits in the columns of its slacks: Q's from label 0, P's from m.
+            first_slack = jnp.where(state.entering_in_p, jnp.sum(~state.in_p), 0)
+            row, bounded = lexicographic_min_ratio(
+                t[:, col], t[:, -1], lambda j: t[:, (first_slack + j) % size], size, eligible=block)
             leaving = state.basis[row]
-            label = leaving % size
-            # The label that left is missing in its polytope: enter it in the other one.
-            entering = jnp.where(leaving < size, size + label, label).astype(jnp.int32)
-            return LemkeHowsonState(
-                tableau=jnp.where(bounded, pivot(t, row, col), t),
+            return state.replace(
+                tableau=jnp.where(bounded, pivot(t, row, col, rows=block), t),
                 basis=jnp.where(bounded, state.basis.at[row].set(col), state.basis),
-                lex_columns=state.lex_columns,
-                entering=entering,
-                dropped_label=state.dropped_label,
+                # The label that left is now missing in this polytope: enter it in the other one.
+                entering=leaving,
+                entering_in_p=~state.entering_in_p,
                 pivots=state.pivots + 1,
-                finished=bounded & (label == state.dropped_label),
+                finished=bounded & (leaving == state.dropped_label),
                 stuck=~bounded,
             )
 
     def running(state: LemkeHowsonState) -> chex.Array:
-        size = state.tableau.shape[0]
-        budget = 50 * size if max_pivots is None else max_pivots
+        budget = 50 * state.tableau.shape[0] if max_pivots is None else max_pivots
         return ~state.finished & ~state.stuck & (state.pivots < budget)
 
     def solve(payoffs, label):
@@ -137,23 +135,25 @@ def lemke_howson_solver(max_pivots: int | None = None) -> LemkeHowsonSolver:
         state = init(payoffs, label)
         with float64():
             state = jax.lax.while_loop(running, update, state)
-            x, y = strategies(state)
-            m, n = payoffs.shape[1:]
-            return _normalise(x[:m]), _normalise(y[:n]), state.pivots, state.finished
+            x, y = strategies(state, payoffs.shape[1])
+            return x, y, state.pivots, state.finished
 
     return LemkeHowsonSolver(init, update, solve, running)
 
 
-def strategies(state: LemkeHowsonState) -> tuple[chex.Array, chex.Array]:
-    """The normalised ``(x, y)`` of the current basis (an equilibrium once ``finished``)."""
+def strategies(state: LemkeHowsonState, m: int) -> tuple[chex.Array, chex.Array]:
+    """The normalised ``(x [m], y [n])`` of the current basis (an equilibrium once ``finished``).
+
+    ``x_i`` is the value of P's basic variable with label ``i``; ``y_j`` of Q's with label ``m + j``.
+    """
     size = state.tableau.shape[0]
-    m = jnp.sum(state.lex_columns < size)  # the Q block has one slack per row action
-    values = jnp.zeros(2 * size, state.tableau.dtype).at[state.basis].set(state.tableau[:, -1])
-    index = jnp.arange(size)
-    # x_i sits at column size + i (i < m), y_j at column m + j (j < n); pad to [size] and cut after.
-    x = jnp.where(index < m, values[size + jnp.clip(index, 0, size - 1)], 0.0)
-    y = jnp.where(index < size - m, values[jnp.clip(m + index, 0, 2 * size - 1)], 0.0)
-    return x, y
+    rhs = state.tableau[:, -1]
+    # Rows whose basic variable is not an x (resp. y) scatter out of range and are dropped.
+    x_slot = jnp.where(state.in_p & (state.basis < m), state.basis, size)
+    y_slot = jnp.where(~state.in_p & (state.basis >= m), state.basis - m, size)
+    x = jnp.zeros(m, rhs.dtype).at[x_slot].set(rhs, mode="drop")
+    y = jnp.zeros(size - m, rhs.dtype).at[y_slot].set(rhs, mode="drop")
+    return _normalise(x), _normalise(y)
 
 
 def _normalise(weights: chex.Array) -> chex.Array:
@@ -189,8 +189,7 @@ def lemke_howson(
         slack = tol * payoff_range(game)
 
         def profile_of(state):
-            x, y = strategies(state)
-            return _normalise(x[:m]), _normalise(y[:n])
+            return strategies(state, m)
 
         def check(state):
             conv = nash.nash_conv(game, profile_of(state))

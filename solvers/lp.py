@@ -106,7 +106,7 @@ def simplex(max_pivots: int | None = None) -> Simplex:
             scale = 1.0 + jnp.max(jnp.abs(costs))
             col = argmin(costs)
             optimal = costs[col] >= -REDUCED_COST_TOL * scale
-            row, bounded = lexicographic_min_ratio(t[:m, col], t[:m, -1], t[:m, n : n + m])
+            row, bounded = lexicographic_min_ratio(t[:m, col], t[:m, -1], lambda j: t[:m, n + j], m)
             moving = ~optimal & bounded
             tableau = jnp.where(moving, pivot(t, row, col), t)
             basis = jnp.where(moving, state.basis.at[row].set(col), state.basis)

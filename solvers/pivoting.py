@@ -11,6 +11,8 @@ not cycle (Dantzig, Orden & Wolfe 1955; von Stengel 2002, section 6 for Lemke-Ho
 
 from __future__ import annotations
 
+from typing import Callable
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -26,20 +28,28 @@ TIE_TOL = 1e-9
 
 
 def lexicographic_min_ratio(
-    column: chex.Array, rhs: chex.Array, inverse_basis: chex.Array
+    column: chex.Array,
+    rhs: chex.Array,
+    tie_breaker: Callable[[chex.Array], chex.Array],
+    num_tie_breakers: int,
+    eligible: chex.Array | None = None,
 ) -> tuple[chex.Array, chex.Array]:
     """Leaving row of the lexicographic minimum-ratio test.
 
     Args:
       column: ``[R]`` entering column of the tableau.
       rhs: ``[R]`` right-hand side ``B^{-1} b``.
-      inverse_basis: ``[R, K]`` the tableau columns that started as the identity (``B^{-1}``),
-        the tie-breakers in order.
+      tie_breaker: ``j -> [R]`` the ``j``-th column of ``B^{-1}`` (the tableau columns that
+        started as the identity), read only when ratios tie.
+      num_tie_breakers: how many such columns there are (static).
+      eligible: ``[R]`` rows that may leave (default all).
     Returns:
       ``(row, bounded)``: the leaving row and whether any row had a positive entry (if not,
       the ray is unbounded and ``row`` is meaningless).
     """
     positive = column > PIVOT_TOL
+    if eligible is not None:
+        positive = positive & eligible
     safe = jnp.where(positive, column, 1.0)
 
     def keep_minimal(candidates, values):
@@ -51,21 +61,23 @@ def lexicographic_min_ratio(
 
     def tied(carry):
         j, cand = carry
-        return (j < inverse_basis.shape[1]) & (jnp.sum(cand) > 1)
+        return (j < num_tie_breakers) & (jnp.sum(cand) > 1)
 
     def break_tie(carry):
         j, cand = carry
-        return j + 1, keep_minimal(cand, inverse_basis[:, j])
+        return j + 1, keep_minimal(cand, tie_breaker(j))
 
     _, candidates = jax.lax.while_loop(tied, break_tie, (jnp.int32(0), candidates))
     return first_true(candidates), jnp.any(positive)
 
 
-def pivot(tableau: chex.Array, row: chex.Array, col: chex.Array) -> chex.Array:
+def pivot(tableau: chex.Array, row: chex.Array, col: chex.Array, rows: chex.Array | None = None) -> chex.Array:
     """Gauss-Jordan pivot on ``tableau[row, col]``: the column becomes the unit vector ``e_row``.
 
-    Works on any extra rows too (e.g. an objective row stacked last).
+    Works on any extra rows too (e.g. an objective row stacked last); ``rows`` (a ``[R]`` mask)
+    limits the elimination to some rows (the others belong to an independent system).
     """
     pivot_row = tableau[row] / tableau[row, col]
-    updated = tableau - tableau[:, col][:, None] * pivot_row[None, :]
+    factors = tableau[:, col] if rows is None else jnp.where(rows, tableau[:, col], 0.0)
+    updated = tableau - factors[:, None] * pivot_row[None, :]
     return updated.at[row].set(pivot_row)
