@@ -27,13 +27,14 @@ solve gave a finite distribution.
 from __future__ import annotations
 
 import chex
+import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
 from marljax.checks import check_positive
 from marljax.solvers import nash
-from marljax.solvers.base import float64, output_dtype, validate_game
+from marljax.solvers.base import float64, jit_when_concrete, output_dtype, validate_game
 from marljax.solvers.correlated import marginals
 
 __all__ = ["alpharank", "AlphaRankResult", "transition_matrix", "fixation_probability"]
@@ -110,6 +111,11 @@ def alpharank(payoffs: chex.Array, alpha: float = 10.0, population_size: int = 5
     check_positive(epsilon=epsilon)
     if all(a == 1 for a in payoffs.shape[1:]):
         raise ValueError("alpha-Rank needs at least one player with two or more strategies")
+    return _alpharank(payoffs, float(alpha), int(population_size), float(epsilon))
+
+
+@jit_when_concrete(static_argnums=(1, 2, 3))
+def _alpharank(payoffs, alpha, population_size, epsilon) -> AlphaRankResult:
     dtype = output_dtype(payoffs)
     with float64():
         game = jnp.asarray(payoffs, jnp.float64)

@@ -18,6 +18,7 @@ the payoffs' own dtype.
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import chex
 import jax
@@ -37,6 +38,7 @@ __all__ = [
     "first_true",
     "argmin",
     "argmax",
+    "jit_when_concrete",
 ]
 
 #: Default verification tolerance, relative to the payoff range: NashConv <= 1e-6 * range.
@@ -110,3 +112,23 @@ def argmin(values: chex.Array) -> chex.Array:
 
 def argmax(values: chex.Array) -> chex.Array:
     return first_true(values == jnp.max(values, axis=-1, keepdims=True))
+
+
+def jit_when_concrete(fn=None, *, static_argnums=()):
+    """Compile ``fn`` with ``jax.jit`` when it is called on concrete arrays, and inline it when
+    called under a transformation (``jit``, ``vmap``...).
+
+    Why not a plain nested ``jax.jit``: our solvers switch on float64 *inside* their body
+    (:func:`float64`), and JAX re-processes a nested jit's jaxpr (e.g. batching it under
+    ``vmap``) after that context has closed, which mixes float32 and float64. Inlining under
+    an outer transformation avoids that; a top-level call still compiles once per shape.
+    """
+    if fn is None:
+        return functools.partial(jit_when_concrete, static_argnums=static_argnums)
+    jitted = jax.jit(fn, static_argnums=static_argnums)
+
+    @functools.wraps(fn)
+    def call(*args):
+        return (jitted if is_concrete(args) else fn)(*args)
+
+    return call

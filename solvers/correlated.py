@@ -22,11 +22,19 @@ independently), ``nash_conv`` the marginals' NashConv, and ``gap`` the (C)CE gap
 from __future__ import annotations
 
 import chex
+import jax
 import jax.numpy as jnp
 from flax import struct
 
 from marljax.solvers import nash
-from marljax.solvers.base import DEFAULT_TOLERANCE, float64, output_dtype, payoff_range, validate_game
+from marljax.solvers.base import (
+    DEFAULT_TOLERANCE,
+    float64,
+    jit_when_concrete,
+    output_dtype,
+    payoff_range,
+    validate_game,
+)
 from marljax.solvers.lp import simplex
 
 __all__ = ["ce", "cce", "ce_gap", "cce_gap", "product_distribution", "marginals", "CorrelatedResult"]
@@ -125,10 +133,16 @@ def _objective_vector(payoffs, objective) -> chex.Array:
 
 def _solve(payoffs, objective, constraints_fn, gap_fn, tol, max_pivots) -> CorrelatedResult:
     payoffs = validate_game(payoffs)
+    target = _objective_vector(jnp.asarray(payoffs), objective)
+    return _solve_lp(payoffs, target, constraints_fn, gap_fn, tol, max_pivots)
+
+
+@jit_when_concrete(static_argnums=(2, 3, 4, 5))
+def _solve_lp(payoffs, target, constraints_fn, gap_fn, tol, max_pivots) -> CorrelatedResult:
     dtype = output_dtype(payoffs)
     with float64():
         game = jnp.asarray(payoffs, jnp.float64)
-        target = _objective_vector(game, objective).reshape(-1)
+        target = jnp.asarray(target, jnp.float64).reshape(-1)
         constraints = constraints_fn(game) / payoff_range(game)
         # Shift the objective to be >= 1 so the optimum sits on sum x = 1 (see module doc).
         shifted = (target - jnp.min(target)) / payoff_range(target) + 1.0

@@ -36,7 +36,7 @@ from flax import struct
 
 from marljax.checks import check_positive, check_profile
 from marljax.solvers import nash
-from marljax.solvers.base import payoff_range, validate_game
+from marljax.solvers.base import jit_when_concrete, payoff_range, validate_game
 from marljax.solvers.correlated import cce_gap, product_distribution
 
 __all__ = [
@@ -254,7 +254,14 @@ def solve(dynamics: Dynamics, payoffs, num_steps: int, profile=None, tol: float 
     check_positive(num_steps=num_steps)
     if not jnp.issubdtype(payoffs.dtype, jnp.floating):
         payoffs = payoffs.astype(jnp.float32)
+    if profile is not None:
+        check_profile(profile, payoffs.shape[1:])
+        profile = tuple(profile)
+    return _solve(dynamics, payoffs, int(num_steps), profile, float(tol))
 
+
+@jit_when_concrete(static_argnums=(0, 2, 4))
+def _solve(dynamics: Dynamics, payoffs, num_steps: int, profile, tol: float) -> DynamicsResult:
     def reported(state):
         return state.average if dynamics.report_average else state.strategies
 

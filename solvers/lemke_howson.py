@@ -35,7 +35,16 @@ import jax.numpy as jnp
 from flax import struct
 
 from marljax.solvers import nash
-from marljax.solvers.base import DEFAULT_TOLERANCE, first_true, float64, output_dtype, payoff_range, validate_game, verified
+from marljax.solvers.base import (
+    DEFAULT_TOLERANCE,
+    first_true,
+    float64,
+    jit_when_concrete,
+    output_dtype,
+    payoff_range,
+    validate_game,
+    verified,
+)
 from marljax.solvers.pivoting import lexicographic_min_ratio, pivot
 
 __all__ = ["lemke_howson", "lemke_howson_solver", "LemkeHowsonState", "LemkeHowsonResult"]
@@ -179,7 +188,11 @@ def lemke_howson(
     Returns:
       :class:`LemkeHowsonResult`; jit- and vmap-able over games of one shape.
     """
-    payoffs = validate_game(payoffs, num_players=2)
+    return _lemke_howson(validate_game(payoffs, num_players=2), labels, max_pivots, tol)
+
+
+@jit_when_concrete(static_argnums=(2, 3))
+def _lemke_howson(payoffs, labels, max_pivots, tol) -> LemkeHowsonResult:
     dtype = output_dtype(payoffs)
     m, n = payoffs.shape[1:]
     labels = jnp.arange(m + n, dtype=jnp.int32) if labels is None else jnp.atleast_1d(jnp.asarray(labels, jnp.int32))

@@ -26,7 +26,15 @@ import numpy as np
 from flax import struct
 
 from marljax.solvers import nash
-from marljax.solvers.base import DEFAULT_TOLERANCE, first_true, float64, output_dtype, payoff_range, validate_game
+from marljax.solvers.base import (
+    DEFAULT_TOLERANCE,
+    first_true,
+    float64,
+    jit_when_concrete,
+    output_dtype,
+    payoff_range,
+    validate_game,
+)
 
 __all__ = ["support_enumeration", "SupportEnumerationResult", "equilibria"]
 
@@ -94,7 +102,11 @@ def support_enumeration(payoffs: chex.Array, tol: float = DEFAULT_TOLERANCE) -> 
       :class:`SupportEnumerationResult` (fixed shapes: jit- and vmap-able over games); use
       :func:`equilibria` to list the equilibria as numpy arrays.
     """
-    payoffs = validate_game(payoffs, num_players=2)
+    return _support_enumeration(validate_game(payoffs, num_players=2), tol)
+
+
+@jit_when_concrete(static_argnums=(1,))
+def _support_enumeration(payoffs, tol) -> SupportEnumerationResult:
     dtype = output_dtype(payoffs)
     m, n = payoffs.shape[1:]
     num_pairs = sum(math.comb(m, k) * math.comb(n, k) for k in range(1, min(m, n) + 1))

@@ -16,11 +16,20 @@ payoffs do not cycle, and the answer is exact up to float64 rounding.
 from __future__ import annotations
 
 import chex
+import jax
 import jax.numpy as jnp
 from flax import struct
 
 from marljax.solvers import nash
-from marljax.solvers.base import DEFAULT_TOLERANCE, float64, output_dtype, payoff_range, validate_game, verified
+from marljax.solvers.base import (
+    DEFAULT_TOLERANCE,
+    float64,
+    jit_when_concrete,
+    output_dtype,
+    payoff_range,
+    validate_game,
+    verified,
+)
 from marljax.solvers.lp import simplex
 
 __all__ = ["zero_sum", "ZeroSumResult"]
@@ -52,7 +61,11 @@ def zero_sum(payoffs: chex.Array, tol: float = DEFAULT_TOLERANCE, max_pivots: in
     payoffs = jnp.asarray(payoffs) if not hasattr(payoffs, "shape") else payoffs
     if payoffs.ndim == 2:
         payoffs = jnp.stack([payoffs, -payoffs])
-    payoffs = validate_game(payoffs, num_players=2)
+    return _zero_sum(validate_game(payoffs, num_players=2), tol, max_pivots)
+
+
+@jit_when_concrete(static_argnums=(1, 2))
+def _zero_sum(payoffs, tol, max_pivots) -> ZeroSumResult:
     dtype = output_dtype(payoffs)
     with float64():
         a = jnp.asarray(payoffs[0], jnp.float64)
