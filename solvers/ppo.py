@@ -192,6 +192,16 @@ def make_learner(config: PPOConfig, env, opponent_policy: Optional[Callable] = N
     hsize = actor.carry_size()
     minibatches, epochs = config.num_minibatches, config.update_epochs
 
+    def model_inputs(obs: Observation) -> Observation:
+        """Only the observation fields the networks read (None for the rest), so rollouts store
+        and minibatches shuffle no more than the loss needs."""
+        return obs._replace(
+            step_count=None,
+            global_state=obs.global_state if config.centralised_critic else None,
+            agent_type=obs.agent_type if num_types > 1 else None,
+            action_mask=None if continuous else obs.action_mask,
+        )
+
     def features(obs: Observation, centralised: bool):
         x = obs.global_state if centralised else obs.agents_view.astype(jnp.float32)
         if num_types > 1:  # heterogeneous agents: tell the shared network who is acting
@@ -268,7 +278,7 @@ def make_learner(config: PPOConfig, env, opponent_policy: Optional[Callable] = N
         env_state, ts = jax.vmap(wrapped.step)(runner.env_state, action)
         done = jnp.broadcast_to(ts.last()[:, None], (config.num_envs, n))
         transition = Transition(
-            observation=runner.observation, reset=runner.reset, action=action, log_prob=log_prob,
+            observation=model_inputs(runner.observation), reset=runner.reset, action=action, log_prob=log_prob,
             value=v, reward=ts.reward, done=done, episode_return=ts.extras["episode_return"],
         )
         runner = runner.replace(env_state=env_state, observation=ts.observation, reset=done,
@@ -290,7 +300,7 @@ def make_learner(config: PPOConfig, env, opponent_policy: Optional[Callable] = N
         traj, carry, adv, target = batch
         _, pi = policy(params["actor"], carry["actor"], traj.observation, traj.reset)
         _, v = value(params["critic"], carry["critic"], traj.observation, traj.reset)
-        weight = jnp.broadcast_to(trained, traj.reward.shape).astype(jnp.float32)
+        weight = jnp.broadcast_to(trained, traj.value.shape).astype(jnp.float32)
         mean = lambda x: jnp.sum(x * weight) / jnp.sum(weight)  # noqa: E731
         log_prob = pi.log_prob(traj.action)
         v_clipped = traj.value + jnp.clip(v - traj.value, -config.clip_eps, config.clip_eps)
@@ -338,7 +348,8 @@ def make_learner(config: PPOConfig, env, opponent_policy: Optional[Callable] = N
         obs, reset = jax.tree_util.tree_map(lambda x: x[None], runner.observation), runner.reset[None]
         _, last_value = value(runner.params["critic"], runner.carry["critic"], obs, reset)
         adv, target = advantages(traj, last_value[0])
-        seqs, carry = as_sequences((traj, adv, target), start_carry)
+        needed = traj._replace(reward=None, done=None, episode_return=None)  # the loss reads the rest
+        seqs, carry = as_sequences((needed, adv, target), start_carry)
         key, k_epochs = jax.random.split(runner.key)
         ((params, opt_state), _, _), info = jax.lax.scan(
             epoch, ((runner.params, runner.opt_state), seqs, carry), jax.random.split(k_epochs, epochs))

@@ -157,7 +157,7 @@ class ParticleEnv(MultiAgentEnv):
         for e in range(self.world.num_entities):
             color = self.agent_colors[e] if e < self.num_world_agents else "0.35"
             ax.add_patch(plt.Circle(pos[e], radius[e], color=color, alpha=0.9 if e < self.num_world_agents else 0.6))
-        lim = max(1.2, float(np.abs(pos).max()) + 0.3)
+        lim = max(1.5, float(np.abs(pos).max()) + 0.3)  # fixed frame unless something leaves it
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
         ax.set_aspect("equal")
