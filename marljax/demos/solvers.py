@@ -12,7 +12,7 @@ from marljax.envs.matrix import games
 from marljax.solvers import correlated, dynamics, nash
 from marljax.viz import plot_curves
 
-NUM_GAMES, GAME_SIZE, ZERO_SUM_SIZE, STEPS = 512, 20, 200, 2000
+NUM_GAMES, GAME_SIZE, ZERO_SUM_SIZE, STEPS = 256, 20, 200, 2000
 
 
 def _timed(fn, *args):
