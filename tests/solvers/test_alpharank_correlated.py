@@ -22,7 +22,8 @@ def test_alpharank_of_rock_paper_scissors_is_uniform(alpha):
 def test_alpharank_puts_all_mass_on_a_strictly_dominant_profile(alpha):
     result = alpharank(games.prisoners_dilemma(), alpha=alpha)
     assert float(result.stationary[1, 1]) > 1 - 1e-6  # defect/defect
-    three_player = jnp.zeros((3, 2, 2, 2)).at[:, 1].add(0).at[0, 1].add(1.0).at[1, :, 1].add(1.0).at[2, :, :, 1].add(1.0)
+    # Three players; each gets +1 for its own action 1 whatever the others do: (1, 1, 1) dominates.
+    three_player = jnp.zeros((3, 2, 2, 2)).at[0, 1].set(1.0).at[1, :, 1].set(1.0).at[2, :, :, 1].set(1.0)
     assert float(alpharank(three_player, alpha=alpha).stationary[1, 1, 1]) > 1 - 1e-6
 
 

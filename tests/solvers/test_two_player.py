@@ -35,12 +35,16 @@ def test_lemke_howson_returns_a_known_equilibrium_of_every_catalog_game(name):
 
 
 def test_mixed_equilibria_of_chicken_and_battle_of_the_sexes():
-    """Each label's path of LH (the same pivots as nashpy's) ends at a known equilibrium;
-    together the labels reach the pure ones, support enumeration adds the mixed one."""
+    """The mixed equilibria that Lemke-Howson's paths miss on these 2x2 games come out of
+    support enumeration with the textbook values."""
     chicken = equilibria(nash.support_enumeration(games.chicken()))
     assert any(np.allclose(x, [0.9, 0.1]) and np.allclose(y, [0.9, 0.1]) for x, y in chicken)
     bos = equilibria(nash.support_enumeration(games.battle_of_the_sexes()))
     assert any(np.allclose(x, [0.6, 0.4]) and np.allclose(y, [0.4, 0.6]) for x, y in bos)
+    # The mixed ones have index -1, so no LH path from the artificial equilibrium ends there.
+    for game in (games.chicken(), games.battle_of_the_sexes()):
+        x, _, _, finished = jax.vmap(lemke_howson_solver().solve, in_axes=(None, 0))(game, jnp.arange(4))
+        assert bool(jnp.all(finished)) and bool(jnp.all(jnp.max(x, axis=1) == 1.0))
 
 
 @pytest.fixture(scope="module")
