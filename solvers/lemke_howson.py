@@ -55,6 +55,7 @@ class LemkeHowsonState:
     tableau: chex.Array  # [m + n, m + n + 1]: Q's rows, then P's; column l = label l; rhs last
     basis: chex.Array  # [m + n] label of the basic variable of each row
     in_p: chex.Array  # [m + n] bool: the row belongs to P (else Q)
+    num_rows_q: chex.Array  # m (kept, not recounted from ``in_p``: XLA would constant-fold that per batch)
     entering: chex.Array  # label of the variable that enters at the next pivot...
     entering_in_p: chex.Array  # ...and whether it enters P (else Q)
     dropped_label: chex.Array
@@ -104,6 +105,7 @@ def lemke_howson_solver(max_pivots: int | None = None) -> LemkeHowsonSolver:
                 tableau=jnp.concatenate([q_rows, p_rows], axis=0),
                 basis=jnp.arange(m + n, dtype=jnp.int32),  # the slacks r_i (label i), s_j (m + j)
                 in_p=jnp.arange(m + n) >= m,
+                num_rows_q=jnp.int32(m),
                 # Dropping a row action k brings x_k into P; a column action brings y into Q.
                 entering=label,
                 entering_in_p=label < m,
@@ -120,7 +122,7 @@ def lemke_howson_solver(max_pivots: int | None = None) -> LemkeHowsonSolver:
             col = state.entering
             block = state.in_p == state.entering_in_p
             # B^{-1} of a block sits in the columns of its slacks: Q's from label 0, P's from m.
-            first_slack = jnp.where(state.entering_in_p, jnp.sum(~state.in_p), 0)
+            first_slack = jnp.where(state.entering_in_p, state.num_rows_q, 0)
             row, bounded = lexicographic_min_ratio(
                 t[:, col], t[:, -1], lambda j: t[:, (first_slack + j) % size], size, eligible=block)
             leaving = state.basis[row]
