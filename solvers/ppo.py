@@ -20,8 +20,8 @@ trace (time-limit truncation is treated as an end, as in the baselines).
 
 **Stopping and resuming.** :func:`make_learner` exposes ``init(key)`` and
 ``run(runner, num_updates)``: the runner state holds everything (parameters, optimiser,
-envs, PRNG key, update counter), so running two halves with a checkpoint in between gives
-bit for bit the run of one go.
+envs, PRNG key, update counter), so a run stopped after a segment, checkpointed and resumed
+with the same segment lengths is bit for bit the uninterrupted run (``marljax.runs`` does this).
 
 **Best responses (PSRO oracles).** ``make_train(config, env, opponent_policy=fn)`` with
 ``config.trained_agents=(i,)`` trains only agent ``i``; the other agents act by
