@@ -5,6 +5,7 @@ from __future__ import annotations
 import pathlib
 
 import matplotlib
+import matplotlib.ticker
 
 if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
     matplotlib.use("Agg")  # no display on servers and CI
@@ -38,6 +39,7 @@ def plot_curves(curves: dict, path, xlabel: str, ylabel: str, title: str = "", l
             ax.plot(x, y, label=label)
     if logy:
         ax.set_yscale("log")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.EngFormatter())  # 200k, not 200000 (labels overlap)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
