@@ -95,6 +95,9 @@ class Tower(nn.Module):
 def apply_per_agent(tower: Tower, shared: bool, params, carry, x, resets):
     """Apply ``tower`` to data with an agent axis (``x [T, B..., N, D]``, ``carry [B..., N, H]``,
     ``resets [T, B..., N]``): one parameter set for every agent, or one per agent."""
+    if shared and not tower.recurrent:  # one batch of rows: plain 2-D matmuls, agents flattened in
+        _, out = tower.apply(params, carry, x.reshape((-1, x.shape[-1])), resets.reshape(-1))
+        return carry, jax.tree_util.tree_map(lambda y: y.reshape(x.shape[:-1] + y.shape[-1:]), out)
     if shared:
         return tower.apply(params, carry, x, resets)
     per_agent = jax.vmap(tower.apply, in_axes=(0, -2, -2, -1), out_axes=-2)

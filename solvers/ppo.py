@@ -43,7 +43,7 @@ from flax import struct
 from jumanji import specs
 
 from marljax.checks import check_positive
-from marljax.solvers.networks import ACTIVATIONS, Tower, apply_per_agent, policy_distribution
+from marljax.solvers.networks import ACTIVATIONS, MASKED_LOGIT, Tower, apply_per_agent, policy_distribution
 from marljax.types import Observation
 from marljax.wrappers import AutoResetWrapper, EpisodeStatistics
 
@@ -267,10 +267,16 @@ def make_learner(config: PPOConfig, env, opponent_policy: Optional[Callable] = N
         key, k_act, k_opp = jax.random.split(runner.key, 3)
         seq = lambda x: x[None]  # noqa: E731
         obs, reset = jax.tree_util.tree_map(seq, runner.observation), seq(runner.reset)
-        carry_a, pi = policy(runner.params["actor"], runner.carry["actor"], obs, reset)
         carry_c, v = value(runner.params["critic"], runner.carry["critic"], obs, reset)
-        action = pi.sample(seed=k_act)
-        log_prob, action, v = pi.log_prob(action)[0], action[0], v[0]
+        if continuous:
+            carry_a, pi = policy(runner.params["actor"], runner.carry["actor"], obs, reset)
+            action = pi.sample(seed=k_act)
+            log_prob, action = pi.log_prob(action)[0], action[0]
+        else:  # distrax's masked categorical, sampled and scored straight from log_softmax
+            carry_a, log_p = log_policy(runner.params["actor"], runner.carry["actor"], obs, reset)
+            action = jax.random.categorical(k_act, log_p[0])
+            log_prob = jnp.take_along_axis(log_p[0], action[..., None], -1)[..., 0]
+        v = v[0]
         if opponent_policy is not None:
             fixed = jax.vmap(opponent_policy)(jax.random.split(k_opp, config.num_envs), runner.observation)
             keep = trained.reshape((1, n) + (1,) * (action.ndim - 2))
@@ -296,13 +302,35 @@ def make_learner(config: PPOConfig, env, opponent_policy: Optional[Callable] = N
         _, adv = jax.lax.scan(backward, (jnp.zeros_like(last_value), last_value), traj, reverse=True, unroll=8)
         return adv, adv + traj.value
 
+    def log_policy(params, carry, obs, reset):
+        """Discrete policies: ``(carry, log pi(.|obs))``, masked actions at probability 0."""
+        carry, out = apply_per_agent(actor, shared, params, carry, features(obs, False), reset)
+        return carry, jax.nn.log_softmax(jnp.where(obs.action_mask, out, MASKED_LOGIT))
+
+    def log_prob_entropy(params, carry, obs, reset, action):
+        """``log pi(action|obs)`` and the policy's entropy. Discrete: the masked categorical's
+        (distrax's maths, computed straight from ``log_softmax`` to keep the hot loss lean)."""
+        if continuous:
+            _, pi = policy(params, carry, obs, reset)
+            return pi.log_prob(action), pi.entropy()
+        _, log_p = log_policy(params, carry, obs, reset)
+        log_prob = jnp.take_along_axis(log_p, action[..., None].astype(jnp.int32), -1)[..., 0]
+        p = jnp.exp(log_p)
+        entropy = -jnp.sum(jnp.where(p == 0, 0.0, log_p) * p, -1)
+        return log_prob, entropy
+
     def loss(params, batch):
         traj, carry, adv, target = batch
-        _, pi = policy(params["actor"], carry["actor"], traj.observation, traj.reset)
-        _, v = value(params["critic"], carry["critic"], traj.observation, traj.reset)
-        weight = jnp.broadcast_to(trained, traj.value.shape).astype(jnp.float32)
-        mean = lambda x: jnp.sum(x * weight) / jnp.sum(weight)  # noqa: E731
-        log_prob = pi.log_prob(traj.action)
+        if carry is None:  # feed-forward: the carry and resets are unused, so never shuffled
+            carry = initial_carry(traj.value.shape[1])
+        reset = traj.reset if traj.reset is not None else jnp.zeros(traj.value.shape, bool)
+        log_prob, entropy = log_prob_entropy(params["actor"], carry["actor"], traj.observation, reset, traj.action)
+        _, v = value(params["critic"], carry["critic"], traj.observation, reset)
+        if config.trained_agents is None:
+            mean = jnp.mean
+        else:
+            weight = jnp.broadcast_to(trained, traj.value.shape).astype(jnp.float32)
+            mean = lambda x: jnp.sum(x * weight) / jnp.sum(weight)  # noqa: E731
         v_clipped = traj.value + jnp.clip(v - traj.value, -config.clip_eps, config.clip_eps)
         value_loss = 0.5 * mean(jnp.maximum(jnp.square(v - target), jnp.square(v_clipped - target)))
         ratio = jnp.exp(log_prob - traj.log_prob)
@@ -310,7 +338,7 @@ def make_learner(config: PPOConfig, env, opponent_policy: Optional[Callable] = N
         adv = (adv - adv_mean) / (jnp.sqrt(mean(jnp.square(adv - adv_mean))) + 1e-8)
         surrogate = jnp.minimum(ratio * adv, jnp.clip(ratio, 1.0 - config.clip_eps, 1.0 + config.clip_eps) * adv)
         actor_loss = -mean(surrogate)
-        entropy = mean(pi.entropy())
+        entropy = mean(entropy)
         total = actor_loss + config.vf_coef * value_loss - config.ent_coef * entropy
         approx_kl = mean((ratio - 1.0) - jnp.log(ratio))
         return total, {"actor_loss": actor_loss, "value_loss": value_loss, "entropy": entropy, "approx_kl": approx_kl}
@@ -323,21 +351,24 @@ def make_learner(config: PPOConfig, env, opponent_policy: Optional[Callable] = N
 
     def as_sequences(batch, start_carry):
         """Time-major ``[T, E, N, ...]`` data -> ``[T', B, N, ...]`` sequences plus their start
-        carries ``[B, N, H]``: whole env sequences (recurrent) or single steps (feed-forward)."""
+        carries ``[B, N, H]``: whole env sequences (recurrent), or single steps (feed-forward,
+        without the resets and carries, which a feed-forward tower ignores: carry ``None``)."""
         if config.recurrent:
             return batch, start_carry
         t, e = config.num_steps, config.num_envs
-        flat = jax.tree_util.tree_map(lambda x: x.reshape((1, t * e) + x.shape[2:]), batch)
-        return flat, initial_carry(t * e)
+        traj, adv, target = batch
+        flat = jax.tree_util.tree_map(lambda x: x.reshape((1, t * e) + x.shape[2:]),
+                                      (traj._replace(reset=None), adv, target))
+        return flat, None
 
     def epoch(state, key):
         params_opt, seqs, carry = state
-        num = carry["actor"].shape[0]
+        num = seqs[1].shape[1]
         perm = jax.random.permutation(key, num)
         split = lambda x, axis: jnp.moveaxis(  # noqa: E731
             jnp.take(x, perm, axis=axis).reshape(x.shape[:axis] + (minibatches, -1) + x.shape[axis + 1:]), axis, 0)
         mb_seqs = jax.tree_util.tree_map(lambda x: split(x, 1), seqs)
-        mb_carry = jax.tree_util.tree_map(lambda x: split(x, 0), carry)
+        mb_carry = None if carry is None else jax.tree_util.tree_map(lambda x: split(x, 0), carry)
         traj, adv, target = mb_seqs
         params_opt, info = jax.lax.scan(sgd_step, params_opt, (traj, mb_carry, adv, target))
         return (params_opt, seqs, carry), info
