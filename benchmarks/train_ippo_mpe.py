@@ -10,8 +10,14 @@ last finished episode's return, in ``MPELogWrapper`` units (per-agent return x n
 JaxMARL's episodes last 26 steps (its ``done`` fires when ``step >= 25`` *before* the
 increment), so marljax runs ``SimpleSpread(max_steps=26)`` to compare like with like.
 
-    python benchmarks/train_ippo_mpe.py                      # 10M steps each (several minutes)
+Three rows: ``marljax`` is IPPO as shipped (time-limit truncations bootstrap from the critic,
+``bootstrap_truncation=True``); ``marljax-cut`` is the same learner treating every episode end
+as terminal, which is what JaxMARL's baseline does, so the gap between the two is what the
+bootstrap buys and the gap between ``marljax-cut`` and ``jaxmarl`` is implementation noise.
+
+    python benchmarks/train_ippo_mpe.py                      # 10M steps each (about 10 minutes)
     python benchmarks/train_ippo_mpe.py --total-steps 1e6    # quick look
+    python benchmarks/train_ippo_mpe.py --seeds 3            # mean over seeds (run one after another)
 """
 
 from __future__ import annotations
@@ -142,9 +148,10 @@ def jaxmarl_make_train(total_steps: int):
 
 
 # ----- marljax --------------------------------------------------------------------------------
-def marljax_make_train(total_steps: int):
+def marljax_make_train(total_steps: int, bootstrap_truncation: bool = True):
     env = SimpleSpread(max_steps=26)
-    train = ippo.make_train(ippo.PPOConfig(total_steps=total_steps, **BASELINE), env)
+    config = ippo.PPOConfig(total_steps=total_steps, bootstrap_truncation=bootstrap_truncation, **BASELINE)
+    train = ippo.make_train(config, env)
     # JaxMARL's statistic: mean over agents of the returned-episode return, times num_agents.
     return lambda key: train(key)[1]["episode_return"].mean(-1) * env.num_agents
 
@@ -154,18 +161,24 @@ def _steps(total_steps: int) -> int:
     return (total_steps // per_update) * per_update
 
 
-def measure(make_train, total_steps: int, seed: int) -> dict:
-    """Compile, then train once: compile time, wall time and the learning curve."""
+def measure(make_train, total_steps: int, seeds: int) -> dict:
+    """Compile, then train once per seed (one after another: JaxMARL's env deadlocks XLA:CPU
+    under ``vmap`` over seeds here): compile time, wall time and the seed-mean learning curve."""
     train = jax.jit(make_train(total_steps))
-    key = jax.random.PRNGKey(seed)
+    keys = jax.random.split(jax.random.PRNGKey(30), seeds)  # JaxMARL's config seed
     tic = time.perf_counter()
-    compiled = train.lower(key).compile()
+    compiled = train.lower(keys[0]).compile()
     compile_s = time.perf_counter() - tic
-    tic = time.perf_counter()
-    returns = np.asarray(jax.block_until_ready(compiled(key)))
-    run_s = time.perf_counter() - tic
-    return {"compile_s": compile_s, "run_s": run_s, "steps_per_s": _steps(total_steps) / run_s,
-            "final_return": float(returns[-10:].mean()), "last_100": float(returns[-100:].mean()), "returns": returns}
+    curves, run_s = [], 0.0
+    for key in keys:
+        tic = time.perf_counter()
+        curves.append(np.asarray(jax.block_until_ready(compiled(key))))
+        run_s += time.perf_counter() - tic
+    curves = np.stack(curves)
+    final = curves[:, -10:].mean(1)  # per seed: mean of the last 10 updates
+    return {"compile_s": compile_s, "run_s": run_s / seeds, "steps_per_s": _steps(total_steps) * seeds / run_s,
+            "final_return": float(final.mean()), "final_std": float(final.std()),
+            "last_100": float(curves[:, -100:].mean()), "returns": curves.mean(0)}
 
 
 def interleaved_speed(makers: dict, total_steps: int, repeats: int) -> dict:
@@ -185,33 +198,37 @@ def interleaved_speed(makers: dict, total_steps: int, repeats: int) -> dict:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--total-steps", type=float, default=1e7)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--plot", help="write both learning curves to this PNG")
+    parser.add_argument("--seeds", type=int, default=1, help="training runs per side (keys split from 30)")
+    parser.add_argument("--plot", help="write the learning curves to this PNG")
     parser.add_argument("--speed-steps", type=float, default=1e6, help="env steps of each timed speed run")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved speed runs per side")
     args = parser.parse_args(argv)
     total = int(args.total_steps)
-    print(f"device: {jax.devices()[0]} (jax {jax.__version__}); SimpleSpread, {total:,} env steps, "
-          f"IPPO-FF hyper-parameters {BASELINE}")
-    makers = {"marljax": marljax_make_train, "jaxmarl": jaxmarl_make_train}
+    print(f"device: {jax.devices()[0]} (jax {jax.__version__}); SimpleSpread, {total:,} env steps x {args.seeds} "
+          f"seed(s), IPPO-FF hyper-parameters {BASELINE}")
+    makers = {"marljax": marljax_make_train, "marljax-cut": lambda t: marljax_make_train(t, False),
+              "jaxmarl": jaxmarl_make_train}
     try:
         import jaxmarl  # noqa: F401
     except ImportError as err:
         print(f"jaxmarl not installed ({err}); pip install -e .[bench]. Its figures on this machine: {REFERENCE}")
         del makers["jaxmarl"]
-    results = {name: measure(make, total, args.seed) for name, make in makers.items()}
+    results = {name: measure(make, total, args.seeds) for name, make in makers.items()}
     speed = interleaved_speed(makers, int(args.speed_steps), args.repeats)
-    print(f"{'':<10}{'compile s':>10}{'run s':>9}{'env-steps/s':>14}{'interleaved':>13}{'final return':>14}"
+    print(f"{'':<12}{'compile s':>10}{'run s':>9}{'env-steps/s':>14}{'interleaved':>13}{'final return':>16}"
           f"{'last 100 upd.':>15}")
     for name, r in results.items():
-        print(f"{name:<10}{r['compile_s']:>10.1f}{r['run_s']:>9.1f}{r['steps_per_s']:>14,.0f}"
-              f"{speed[name]:>13,.0f}{r['final_return']:>14.2f}{r['last_100']:>15.2f}")
+        final = f"{r['final_return']:.2f}" + (f" +-{r['final_std']:.1f}" if args.seeds > 1 else "")
+        print(f"{name:<12}{r['compile_s']:>10.1f}{r['run_s']:>9.1f}{r['steps_per_s']:>14,.0f}"
+              f"{speed[name]:>13,.0f}{final:>16}{r['last_100']:>15.2f}")
+    m, c = results["marljax"], results["marljax-cut"]
+    print(f"time-limit bootstrap: return {m['final_return']:.2f} vs {c['final_return']:.2f} with every end terminal")
     if "jaxmarl" in results:
-        m, j = results["marljax"], results["jaxmarl"]
+        j = results["jaxmarl"]
         print(f"marljax / jaxmarl: {speed['marljax'] / speed['jaxmarl']:.2f}x env-steps/s (interleaved best of "
               f"{args.repeats} x {int(args.speed_steps):,} steps), {m['steps_per_s'] / j['steps_per_s']:.2f}x over "
-              f"the {total:,}-step runs; return {m['last_100']:.2f} vs {j['last_100']:.2f} (mean of the last "
-              f"100 updates), {m['final_return']:.2f} vs {j['final_return']:.2f} (last 10)")
+              f"the {total:,}-step runs; return {m['final_return']:.2f} vs {j['final_return']:.2f} (mean of the last "
+              f"10 updates; the issue's anchor {REFERENCE['final_return']})")
     if args.plot:
         from marljax.viz import plot_curves
 

@@ -15,8 +15,15 @@ critic the env's ``global_state``. Hyper-parameter defaults are JaxMARL's IPPO-F
 
 Agents share one network (with a one-hot ``agent_type`` input so heterogeneous agents can
 specialise) or have their own (``share_parameters=False``); discrete policies respect the
-env's ``action_mask``; continuous ones are diagonal Gaussians. Episode ends cut the advantage
-trace (time-limit truncation is treated as an end, as in the baselines).
+env's ``action_mask``; continuous ones are diagonal Gaussians.
+
+**Time limits.** An episode that ends by termination (discount 0) cuts the advantage trace.
+One cut short by the time limit (truncation, discount 1) did not reach a terminal state, so
+with ``bootstrap_truncation=True`` its last reward is completed with the critic's value of the
+final observation, ``r_T + gamma * discount_T * V(o_T)`` (partial-episode bootstrapping, Pardo
+et al. 2018, "Time Limits in Reinforcement Learning"). The value target then no longer depends
+on a clock the agents cannot see. ``False`` treats every end as terminal, as JaxMARL's
+baselines do.
 
 **Stopping and resuming.** :func:`make_learner` exposes ``init(key)`` and
 ``run(runner, num_updates)``: the runner state holds everything (parameters, optimiser,
@@ -73,6 +80,7 @@ class PPOConfig:
     share_parameters: bool = True
     centralised_critic: bool = False  # MAPPO: the critic reads global_state
     trained_agents: Optional[tuple] = None  # None: every agent learns
+    bootstrap_truncation: bool = True  # time-limit ends bootstrap from V(final obs); False: JaxMARL's cut
 
     @property
     def steps_per_update(self) -> int:
@@ -183,7 +191,8 @@ def make_learner(config: PPOConfig, env, opponent_policy: Optional[Callable] = N
     num_types = int(env.observation_spec.agent_type.maximum) + 1
     trained = jnp.ones(n, bool) if config.trained_agents is None else jnp.zeros(n, bool).at[
         jnp.asarray(config.trained_agents)].set(True)
-    wrapped = EpisodeStatistics(AutoResetWrapper(env))
+    bootstrap = config.bootstrap_truncation
+    wrapped = EpisodeStatistics(AutoResetWrapper(env, next_obs_in_extras=bootstrap))
     num_outputs = env.num_actions
     tower = dict(hidden_size=config.hidden_size, activation=config.activation, recurrent=config.recurrent)
     actor = Tower(num_outputs, head_scale=0.01, log_std=continuous, **tower)
@@ -283,9 +292,14 @@ def make_learner(config: PPOConfig, env, opponent_policy: Optional[Callable] = N
             action = jnp.where(keep, action, fixed.astype(action.dtype))
         env_state, ts = jax.vmap(wrapped.step)(runner.env_state, action)
         done = jnp.broadcast_to(ts.last()[:, None], (config.num_envs, n))
+        reward = ts.reward
+        if bootstrap:  # the auto-reset put o_T in extras; discount 0 (termination) adds nothing
+            _, v_final = value(runner.params["critic"], carry_c, jax.tree_util.tree_map(seq, ts.extras["next_obs"]),
+                              seq(jnp.zeros_like(done)))
+            reward = reward + jnp.where(done, config.gamma * ts.discount * v_final[0], 0.0)
         transition = Transition(
             observation=model_inputs(runner.observation), reset=runner.reset, action=action, log_prob=log_prob,
-            value=v, reward=ts.reward, done=done, episode_return=ts.extras["episode_return"],
+            value=v, reward=reward, done=done, episode_return=ts.extras["episode_return"],
         )
         runner = runner.replace(env_state=env_state, observation=ts.observation, reset=done,
                                 carry={"actor": carry_a, "critic": carry_c}, key=key)
@@ -388,6 +402,7 @@ def make_learner(config: PPOConfig, env, opponent_policy: Optional[Callable] = N
         metrics = {
             "episode_return": traj.episode_return.mean(axis=(0, 1)),  # [N], JaxMARL's statistic
             "env_steps": runner.update * config.steps_per_update,
+            "value": traj.value.mean(),  # the critic's mean prediction over the rollout
             **jax.tree_util.tree_map(jnp.mean, info),
         }
         if progress is not None:

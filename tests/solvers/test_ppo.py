@@ -4,6 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from jumanji.wrappers import Wrapper
 
 import marljax
 from marljax.envs.matrix import MatrixGame, rock_paper_scissors
@@ -97,3 +98,30 @@ def test_unsupported_action_type_raises():
     env.action_type = "multi-binary"  # e.g. an env family whose actions PPO has no head for
     with pytest.raises(ValueError, match="action type 'multi-binary'"):
         ippo.make_train(ppo.PPOConfig(), env)
+
+
+class _TimeLimited(Wrapper):
+    """Turn an env's terminal last step into a time-limit truncation (discount 1)."""
+
+    def step(self, state, action):
+        state, ts = self._env.step(state, action)
+        return state, ts.replace(discount=jnp.ones_like(ts.discount))
+
+
+def _critic_value(env, bootstrap):
+    config = ppo.PPOConfig(total_steps=8 * 4 * 150, num_envs=8, num_steps=4, num_minibatches=1, lr=1e-2,
+                           gamma=0.5, anneal_lr=False, hidden_size=16, bootstrap_truncation=bootstrap)
+    _, metrics = jax.jit(ippo.make_train(config, env))(jax.random.PRNGKey(0))
+    return float(np.mean(np.asarray(metrics["value"])[-20:]))
+
+
+def test_time_limit_truncation_bootstraps_and_termination_does_not():
+    """Reward 1 every round of a 2-round game, gamma 1/2. A time limit (truncation) is not an end
+    of the world, so the bootstrapped critic learns the infinite-horizon value 1/(1-gamma) = 2;
+    treated as terminal, it learns the mean of the 2-step returns (1.5 + 1) / 2 = 1.25. A real
+    termination (discount 0) must give exactly the same run with or without bootstrapping."""
+    game = MatrixGame(jnp.ones((2, 2, 2)), horizon=2)
+    truncated = _TimeLimited(game)
+    assert abs(_critic_value(truncated, True) - 2.0) < 0.1
+    assert abs(_critic_value(truncated, False) - 1.25) < 0.1
+    assert _critic_value(game, True) == _critic_value(game, False)
