@@ -294,9 +294,12 @@ def make_learner(config: PPOConfig, env, opponent_policy: Optional[Callable] = N
         done = jnp.broadcast_to(ts.last()[:, None], (config.num_envs, n))
         reward = ts.reward
         if bootstrap:  # the auto-reset put o_T in extras; discount 0 (termination) adds nothing
-            _, v_final = value(runner.params["critic"], carry_c, jax.tree_util.tree_map(seq, ts.extras["next_obs"]),
-                              seq(jnp.zeros_like(done)))
-            reward = reward + jnp.where(done, config.gamma * ts.discount * v_final[0], 0.0)
+            def final_value():  # only run on steps where some episode ended (1 in max_steps)
+                final_obs = jax.tree_util.tree_map(seq, ts.extras["next_obs"])
+                return value(runner.params["critic"], carry_c, final_obs, seq(jnp.zeros_like(done)))[1][0]
+
+            v_final = jax.lax.cond(done.any(), final_value, lambda: jnp.zeros_like(v))
+            reward = reward + jnp.where(done, config.gamma * ts.discount * v_final, 0.0)
         transition = Transition(
             observation=model_inputs(runner.observation), reset=runner.reset, action=action, log_prob=log_prob,
             value=v, reward=reward, done=done, episode_return=ts.extras["episode_return"],

@@ -119,9 +119,9 @@ def test_time_limit_truncation_bootstraps_and_termination_does_not():
     """Reward 1 every round of a 2-round game, gamma 1/2. A time limit (truncation) is not an end
     of the world, so the bootstrapped critic learns the infinite-horizon value 1/(1-gamma) = 2;
     treated as terminal, it learns the mean of the 2-step returns (1.5 + 1) / 2 = 1.25. A real
-    termination (discount 0) must give exactly the same run with or without bootstrapping."""
+    termination (discount 0) must not be bootstrapped: 1.25 again."""
     game = MatrixGame(jnp.ones((2, 2, 2)), horizon=2)
     truncated = _TimeLimited(game)
     assert abs(_critic_value(truncated, True) - 2.0) < 0.1
     assert abs(_critic_value(truncated, False) - 1.25) < 0.1
-    assert _critic_value(game, True) == _critic_value(game, False)
+    assert abs(_critic_value(game, True) - 1.25) < 0.1
