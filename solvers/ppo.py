@@ -32,8 +32,10 @@ with the same segment lengths is bit for bit the uninterrupted run (``marljax.ru
 
 **Best responses (PSRO oracles).** ``make_train(config, env, opponent_policy=fn)`` with
 ``config.trained_agents=(i,)`` trains only agent ``i``; the other agents act by
-``fn(key, observation) -> action [N]`` (one env, leading agent axis; only the entries of the
-untrained agents are used), e.g. a fixed mixture over a population's policies.
+``fn(key, observation, episode_key) -> action [N]`` (one env, leading agent axis; only the
+entries of the untrained agents are used). ``key`` is fresh every step; ``episode_key`` stays
+the same for a whole episode and is redrawn when it ends, so whatever the opponents must keep
+for an episode (PSRO: which population policy plays it) is drawn from ``episode_key``.
 """
 
 from __future__ import annotations
@@ -114,6 +116,7 @@ class RunnerState:
     carry: dict  # recurrent states {"actor": [E, N, H], "critic": [E, N, H]}
     key: chex.PRNGKey
     update: chex.Array  # [] int32 updates done
+    episode_key: chex.PRNGKey  # [E] per-env key, constant over an episode (opponent_policy's third argument)
 
 
 def validate(config: PPOConfig, env, opponent_policy=None) -> None:
@@ -262,6 +265,7 @@ def make_learner(config: PPOConfig, env, opponent_policy: Optional[Callable] = N
             params=params, opt_state=optimiser.init(params), env_state=env_state,
             observation=ts.observation, reset=jnp.ones((config.num_envs, n), bool),
             carry=initial_carry(config.num_envs), key=key, update=jnp.int32(0),
+            episode_key=jax.random.split(jax.random.fold_in(key, 1), config.num_envs),
         )
 
     def act(params, carry, obs, reset, key, greedy=False):
@@ -287,7 +291,9 @@ def make_learner(config: PPOConfig, env, opponent_policy: Optional[Callable] = N
             log_prob = jnp.take_along_axis(log_p[0], action[..., None], -1)[..., 0]
         v = v[0]
         if opponent_policy is not None:
-            fixed = jax.vmap(opponent_policy)(jax.random.split(k_opp, config.num_envs), runner.observation)
+            k_opp, k_episode = jax.random.split(k_opp)
+            fixed = jax.vmap(opponent_policy)(jax.random.split(k_opp, config.num_envs), runner.observation,
+                                              runner.episode_key)
             keep = trained.reshape((1, n) + (1,) * (action.ndim - 2))
             action = jnp.where(keep, action, fixed.astype(action.dtype))
         env_state, ts = jax.vmap(wrapped.step)(runner.env_state, action)
@@ -306,6 +312,9 @@ def make_learner(config: PPOConfig, env, opponent_policy: Optional[Callable] = N
         )
         runner = runner.replace(env_state=env_state, observation=ts.observation, reset=done,
                                 carry={"actor": carry_a, "critic": carry_c}, key=key)
+        if opponent_policy is not None:  # a finished episode's env gets a new episode key
+            fresh = jax.random.split(k_episode, config.num_envs)
+            runner = runner.replace(episode_key=jnp.where(ts.last()[:, None], fresh, runner.episode_key))
         return runner, transition
 
     def advantages(traj: Transition, last_value):

@@ -12,8 +12,8 @@ Each iteration (one jitted function, compiled once and reused):
    each iteration with fresh keys);
 2. **meta-strategy** from any meta-solver of :mod:`marljax.solvers.meta_solvers`;
 3. **oracle**: for each team, PPO (:mod:`marljax.solvers.ppo`, ``trained_agents`` = the team)
-   trains a fresh policy against opponents that, at every step, act with a policy sampled
-   from the other team's meta-strategy;
+   trains a fresh policy against opponents that play each episode with one policy sampled
+   from the other team's meta-strategy (drawn from PPO's per-episode key);
 4. **exploitability by a fresh best response**: the new policy *is* a fresh best response to
    the meta-strategy, so after its payoffs are simulated,
    ``sum_t M'_t(BR_t, sigma_-t) - M_t(sigma)`` estimates the meta-strategy's NashConv.
@@ -117,7 +117,7 @@ def make_rl_psro(env, meta_solver: MetaSolver, max_population: int, config: RLOr
     masks = team_masks(env.num_agents, config.teams)
     members = [tuple(int(a) for a in np.flatnonzero(m)) for m in masks]
     team_of = jnp.asarray(masks)
-    uniform_opponent = lambda key, obs: jnp.zeros((env.num_agents,), jnp.int32)  # noqa: E731 (init only)
+    uniform_opponent = lambda key, obs, episode_key: jnp.zeros((env.num_agents,), jnp.int32)  # noqa: E731 (init only)
     actor = make_learner(dataclasses.replace(config.ppo, trained_agents=members[0]), env, uniform_opponent)
     carry = actor.initial_carry(1)["actor"]
 
@@ -164,9 +164,8 @@ def make_rl_psro(env, meta_solver: MetaSolver, max_population: int, config: RLOr
         """Train a fresh PPO policy for ``team`` against the other team's meta-strategy."""
         other = 1 - team
 
-        def opponent_policy(k, obs):
-            slot_key, act_key = jax.random.split(k)
-            slot = jax.random.categorical(slot_key, jnp.log(sigma[other]))
+        def opponent_policy(act_key, obs, episode_key):
+            slot = jax.random.categorical(episode_key, jnp.log(sigma[other]))  # one policy per episode
             return act_all(jax.tree_util.tree_map(lambda x: x[other, slot], actors), act_key, obs)
 
         learner = make_learner(dataclasses.replace(config.ppo, trained_agents=members[team]), env, opponent_policy)

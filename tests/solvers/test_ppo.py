@@ -7,7 +7,7 @@ import pytest
 from jumanji.wrappers import Wrapper
 
 import marljax
-from marljax.envs.matrix import MatrixGame, rock_paper_scissors
+from marljax.envs.matrix import MatrixGame, bimatrix, rock_paper_scissors
 from marljax.envs.mpe import SimpleSpread
 from marljax.solvers import ippo, mappo, ppo
 
@@ -41,7 +41,7 @@ def test_best_response_oracle_recurrent_per_agent():
     """Train only player 0 of rock-paper-scissors against an opponent that always plays rock:
     the best response is paper. Exercises trained_agents, GRU towers and unshared parameters."""
     env = MatrixGame(rock_paper_scissors(), horizon=5)
-    rock = lambda key, obs: jnp.zeros(2, jnp.int32)  # noqa: E731
+    rock = lambda key, obs, episode_key: jnp.zeros(2, jnp.int32)  # noqa: E731
     config = ppo.PPOConfig(total_steps=8 * 10 * 40, num_envs=8, num_steps=10, lr=1e-2, num_minibatches=2,
                            recurrent=True, share_parameters=False, trained_agents=(0,), hidden_size=16)
     learner = ippo.make_learner(config, env, opponent_policy=rock)
@@ -53,6 +53,19 @@ def test_best_response_oracle_recurrent_per_agent():
     assert int(action[0, 0]) == 1  # paper
     assert float(metrics["episode_return"][-1, 0]) > 4.0  # wins (almost) every one of 5 rounds
 
+
+
+def test_opponent_keeps_its_episode_key_for_the_whole_episode():
+    """A coordination game (reward 1 for matching) against an opponent that picks its action
+    from ``episode_key``: fixed within an episode, so copying its previous move (the
+    observation) pays 1 on every round after the first, up to 0.5 + 4 = 4.5 over 5 rounds.
+    Were the opponent's draw fresh every step, no policy could beat 2.5."""
+    env = MatrixGame(bimatrix(jnp.eye(2), jnp.eye(2)), horizon=5)
+    coin = lambda key, obs, episode_key: jnp.full(2, jax.random.bernoulli(episode_key), jnp.int32)  # noqa: E731
+    config = ppo.PPOConfig(total_steps=16 * 10 * 60, num_envs=16, num_steps=10, lr=1e-2, num_minibatches=2,
+                           trained_agents=(0,), hidden_size=16)
+    _, metrics = jax.jit(ippo.make_train(config, env, opponent_policy=coin))(jax.random.PRNGKey(0))
+    assert float(np.mean(np.asarray(metrics["episode_return"])[-5:, 0])) > 3.5
 
 def test_action_masks_are_respected():
     env = marljax.make("matrix/MatrixGame-v0")  # 3 players with 2, 3 and 4 actions, 3 agent types
