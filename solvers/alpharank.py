@@ -18,6 +18,13 @@ Theorem 2.1.3 regime) takes ``rho -> 1`` for improving mutants, ``0`` for worse 
 ties; the chain can then be reducible, so -- as OpenSpiel does -- every transition is mixed
 with a small ``epsilon`` of the tie rate to pick the limit of a unique stationary distribution.
 
+**Masks** (PSRO's preallocated populations): ``masks[k]`` marks player ``k``'s strategies that
+exist. Mutants only come from existing strategies and ``eta = 1 / sum_k (|allowed_k| - 1)``, so
+on the allowed profiles the chain *is* the sub-game's; every profile that uses a missing
+strategy moves at once to one that swaps it for an allowed one, which makes those profiles
+transient. The stationary distribution is therefore exactly the sub-game's alpha-Rank, padded
+with zeros (no ``exp(-alpha)`` leak as with strictly dominated placeholders).
+
 Results: ``stationary [A_1..A_n]`` (mass per profile), ``profile`` = its marginals (each
 player's strategy mass, the usual alpha-Rank "strategy scores"), ``nash_conv`` of that profile
 (alpha-Rank is not a Nash solver; reported so callers can compare), ``success`` = the linear
@@ -25,6 +32,8 @@ solve gave a finite distribution.
 """
 
 from __future__ import annotations
+
+import functools
 
 import chex
 import jax
@@ -34,7 +43,7 @@ from flax import struct
 
 from marljax.checks import check_positive
 from marljax.solvers import nash
-from marljax.solvers.base import float64, jit_when_concrete, output_dtype, validate_game
+from marljax.solvers.base import float64, jit_when_concrete, output_dtype, strategy_masks, validate_game
 from marljax.solvers.correlated import marginals
 
 __all__ = ["alpharank", "AlphaRankResult", "transition_matrix", "fixation_probability"]
@@ -76,8 +85,10 @@ def _neighbours(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndar
     return np.concatenate(sources), np.concatenate(targets), np.concatenate(players)
 
 
-def transition_matrix(payoffs: chex.Array, alpha, population_size: int, epsilon: float = 1e-8) -> chex.Array:
-    """The ``[S, S]`` alpha-Rank Markov chain over the ``S = prod A_k`` pure profiles (C order)."""
+def transition_matrix(payoffs: chex.Array, alpha, population_size: int, epsilon: float = 1e-8,
+                      masks=None) -> chex.Array:
+    """The ``[S, S]`` alpha-Rank Markov chain over the ``S = prod A_k`` pure profiles (C order);
+    with ``masks``, the sub-game's chain plus transient moves out of profiles it excludes."""
     shape = payoffs.shape[1:]
     sources, targets, players = _neighbours(shape)
     flat = payoffs.reshape(payoffs.shape[0], -1)
@@ -85,14 +96,29 @@ def transition_matrix(payoffs: chex.Array, alpha, population_size: int, epsilon:
     rho = fixation_probability(gain, alpha, population_size)
     if np.isinf(alpha):
         rho = (1.0 - epsilon) * rho + epsilon / population_size
-    eta = 1.0 / sum(a - 1 for a in shape)
     size = int(np.prod(shape))
-    c = jnp.zeros((size, size), payoffs.dtype).at[sources, targets].add(eta * rho)
+    if masks is None:
+        rate = rho / sum(a - 1 for a in shape)
+    else:
+        padded = jnp.stack([jnp.pad(m, (0, max(shape) - m.shape[0])) for m in masks])  # [n, max A]
+        edge = np.arange(sources.size)
+        src_ok = padded[players, np.stack(np.unravel_index(sources, shape))[players, edge]]
+        tgt_ok = padded[players, np.stack(np.unravel_index(targets, shape))[players, edge]]
+        allowed = functools.reduce(  # [S]: the profile uses existing strategies only
+            jnp.logical_and, [m.reshape([-1 if j == k else 1 for j in range(len(shape))]) for k, m in enumerate(masks)]
+        ).reshape(-1)
+        mutants = sum(jnp.sum(m) - 1 for m in masks)
+        inside = allowed[sources] & tgt_ok
+        repair = ~src_ok & tgt_ok  # swap a missing strategy for an existing one
+        repairs = jnp.zeros(size, payoffs.dtype).at[sources].add(repair.astype(payoffs.dtype))
+        rate = jnp.where(inside, rho / jnp.maximum(mutants, 1), 0.0) + jnp.where(
+            repair, 1.0 / jnp.maximum(repairs[sources], 1.0), 0.0)
+    c = jnp.zeros((size, size), payoffs.dtype).at[sources, targets].add(rate)
     return c + jnp.diag(1.0 - jnp.sum(c, axis=1))
 
 
 def alpharank(payoffs: chex.Array, alpha: float = 10.0, population_size: int = 50,
-              epsilon: float = 1e-8) -> AlphaRankResult:
+              epsilon: float = 1e-8, masks=None) -> AlphaRankResult:
     """alpha-Rank of an n-player game.
 
     Args:
@@ -100,6 +126,9 @@ def alpharank(payoffs: chex.Array, alpha: float = 10.0, population_size: int = 5
       alpha: ranking intensity (``float('inf')`` for the large-alpha limit; static).
       population_size: ``m >= 2``, the size of each player's population (static).
       epsilon: mixing rate that keeps the ``alpha = inf`` chain irreducible.
+      masks: optional per-player ``[A_k]`` bools, the strategies that exist; the result is the
+        alpha-Rank of that sub-game (zeros elsewhere), and ``nash_conv`` counts only deviations
+        to existing strategies.
     Returns:
       :class:`AlphaRankResult`; jit- and vmap-able over games.
     """
@@ -111,15 +140,17 @@ def alpharank(payoffs: chex.Array, alpha: float = 10.0, population_size: int = 5
     check_positive(epsilon=epsilon)
     if all(a == 1 for a in payoffs.shape[1:]):
         raise ValueError("alpha-Rank needs at least one player with two or more strategies")
-    return _alpharank(payoffs, float(alpha), int(population_size), float(epsilon))
+    if masks is not None:
+        masks = strategy_masks(payoffs.shape[1:], masks)
+    return _alpharank(payoffs, float(alpha), int(population_size), float(epsilon), masks)
 
 
 @jit_when_concrete(static_argnums=(1, 2, 3))
-def _alpharank(payoffs, alpha, population_size, epsilon) -> AlphaRankResult:
+def _alpharank(payoffs, alpha, population_size, epsilon, masks) -> AlphaRankResult:
     dtype = output_dtype(payoffs)
     with float64():
         game = jnp.asarray(payoffs, jnp.float64)
-        c = transition_matrix(game, alpha, int(population_size), epsilon)
+        c = transition_matrix(game, alpha, int(population_size), epsilon, masks)
         size = c.shape[0]
         # pi (C - I) = 0 with sum pi = 1: replace one (redundant) balance equation by the sum.
         system = (c - jnp.eye(size)).T.at[-1].set(1.0)
@@ -130,8 +161,19 @@ def _alpharank(payoffs, alpha, population_size, epsilon) -> AlphaRankResult:
         profile = marginals(stationary)
         return AlphaRankResult(
             profile=tuple(p.astype(dtype) for p in profile),
-            nash_conv=nash.nash_conv(game, profile).astype(dtype),
+            nash_conv=nash.nash_conv(game if masks is None else _without_missing(game, masks), profile).astype(dtype),
             success=ok,
             stationary=stationary.astype(dtype),
             transitions=c.astype(dtype),
         )
+
+
+def _without_missing(game, masks):
+    """Each player's payoff for using a missing strategy pushed below all others, so NashConv
+    only counts deviations to strategies that exist."""
+    out = []
+    for k, m in enumerate(masks):
+        shape = [1] * len(masks)
+        shape[k] = -1
+        out.append(jnp.where(m.reshape(shape), game[k], jnp.min(game[k]) - 1.0))
+    return jnp.stack(out)

@@ -99,6 +99,23 @@ def validate_game(payoffs, num_players: int | None = None, name: str = "payoffs"
 # outer jit. These int32 versions (first index on ties, like numpy) avoid that.
 
 
+def strategy_masks(sizes, masks) -> tuple:
+    """Per-player boolean masks of the allowed strategies (all allowed when ``masks`` is None),
+    checked: one mask per player, of that player's length, each allowing something."""
+    if masks is None:
+        return tuple(jnp.ones((a,), bool) for a in sizes)
+    if len(masks) != len(sizes):
+        raise ValueError(f"masks has {len(masks)} entries for a {len(sizes)}-player game")
+    masks = tuple(jnp.asarray(m, bool) for m in masks)
+    for i, (m, a) in enumerate(zip(masks, sizes)):
+        if m.shape != (a,):
+            raise ValueError(f"masks[{i}] has shape {m.shape}; player {i} has {a} strategies")
+    allowed = [m.any() for m in masks]
+    if is_concrete(allowed) and not all(bool(a) for a in allowed):
+        raise ValueError("every player's mask must allow at least one action")
+    return masks
+
+
 def first_true(mask: chex.Array) -> chex.Array:
     """Index of the first True entry of a 1-D mask (0 when there is none)."""
     size = mask.shape[-1]

@@ -123,11 +123,11 @@ def _max_welfare_ce(correlated) -> MetaSolver:
 
 
 def _alpharank(module, alpha: float = 10.0, population_size: int = 50) -> MetaSolver:
-    """Marginals of the alpha-Rank stationary distribution (Omidshafiei et al., 2019). Empty
-    slots are strictly dominated, so mutants into them fix with probability ~exp(-alpha)."""
+    """Marginals of the alpha-Rank stationary distribution (Omidshafiei et al., 2019) of the
+    filled slots' sub-game, exactly (empty slots never host mutants)."""
 
     def solve(meta_payoffs, masks):
-        profile = module.alpharank(dominate_empty_slots(meta_payoffs, masks), alpha, population_size).profile
+        profile = module.alpharank(meta_payoffs, alpha, population_size, masks=tuple(masks)).profile
         return _renormalised(jnp.stack(profile).astype(meta_payoffs.dtype), masks)
 
     return solve

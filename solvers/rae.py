@@ -54,6 +54,7 @@ from flax import struct
 from jax.scipy.special import entr
 
 from marljax.checks import check_payoffs, check_profile, is_concrete
+from marljax.solvers.base import strategy_masks
 from marljax.solvers.nash import expected_payoffs, nash_conv
 
 __all__ = [
@@ -473,15 +474,7 @@ def _result(payoffs, profile, gap, steps) -> RAEResult:
 
 def _masks(shape_or_profile, masks):
     sizes = [p.shape[0] for p in shape_or_profile] if not isinstance(shape_or_profile[0], int) else shape_or_profile
-    if masks is None:
-        return tuple(jnp.ones((a,), bool) for a in sizes)
-    if len(masks) != len(sizes):
-        raise ValueError(f"masks has {len(masks)} entries for a {len(sizes)}-player game")
-    masks = tuple(jnp.asarray(m, bool) for m in masks)
-    allowed = [m.any() for m in masks]
-    if is_concrete(allowed) and not all(bool(a) for a in allowed):
-        raise ValueError("every player's mask must allow at least one action")
-    return masks
+    return strategy_masks(sizes, masks)
 
 
 def _validated(payoffs, profile):

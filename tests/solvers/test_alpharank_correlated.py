@@ -96,3 +96,24 @@ def test_bad_objective_is_rejected():
         correlated.ce(games.chicken(), objective="fairness")
     with pytest.raises(ValueError, match="shape"):
         correlated.cce(games.chicken(), objective=jnp.ones(3))
+
+
+@pytest.mark.parametrize("alpha", [3.0, float("inf")])
+def test_masked_alpharank_is_exactly_the_subgames(alpha):
+    """PSRO's empty slots: alpha-Rank with masks equals alpha-Rank of the sub-game of allowed
+    strategies, with exactly zero mass elsewhere (2 and 3 players)."""
+    game = games.random_general_sum(jax.random.PRNGKey(3), (3, 4))
+    rows, cols = np.array([True, False, True]), np.array([True, True, False, True])
+    masked = alpharank(game, alpha=alpha, population_size=10, masks=(rows, cols))
+    sub = alpharank(game[:, rows][:, :, cols], alpha=alpha, population_size=10)
+    stationary = np.asarray(masked.stationary)
+    np.testing.assert_allclose(stationary[np.ix_(rows, cols)], sub.stationary, atol=1e-7)
+    assert stationary[~rows].sum() == 0.0 and stationary[:, ~cols].sum() == 0.0
+    assert float(masked.nash_conv) == pytest.approx(float(sub.nash_conv), abs=1e-6)
+    three = games.random_general_sum(jax.random.PRNGKey(4), (2, 3, 3))
+    masks = (np.array([True, True]), np.array([False, True, True]), np.array([True, False, True]))
+    masked3 = alpharank(three, alpha=alpha, population_size=10, masks=masks)
+    sub3 = alpharank(three[:, :, 1:][:, :, :, [0, 2]], alpha=alpha, population_size=10)
+    np.testing.assert_allclose(np.asarray(masked3.stationary)[:, 1:][:, :, [0, 2]], sub3.stationary, atol=1e-7)
+    with pytest.raises(ValueError, match="masks"):
+        alpharank(game, masks=(rows,))
