@@ -314,7 +314,8 @@ def make_learner(config: PPOConfig, env, opponent_policy: Optional[Callable] = N
                                 carry={"actor": carry_a, "critic": carry_c}, key=key)
         if opponent_policy is not None:  # a finished episode's env gets a new episode key
             fresh = jax.random.split(k_episode, config.num_envs)
-            runner = runner.replace(episode_key=jnp.where(ts.last()[:, None], fresh, runner.episode_key))
+            pick = jax.vmap(jnp.where)  # per env, so raw [E, 2] and typed [E] keys both work
+            runner = runner.replace(episode_key=pick(ts.last(), fresh, runner.episode_key))
         return runner, transition
 
     def advantages(traj: Transition, last_value):
