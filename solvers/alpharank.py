@@ -33,8 +33,6 @@ solve gave a finite distribution.
 
 from __future__ import annotations
 
-import functools
-
 import chex
 import jax
 import jax.numpy as jnp
@@ -43,7 +41,14 @@ from flax import struct
 
 from marljax.checks import check_positive
 from marljax.solvers import nash
-from marljax.solvers.base import float64, jit_when_concrete, output_dtype, strategy_masks, validate_game
+from marljax.solvers.base import (
+    dominate_empty_slots,
+    float64,
+    jit_when_concrete,
+    output_dtype,
+    strategy_masks,
+    validate_game,
+)
 from marljax.solvers.correlated import marginals
 
 __all__ = ["alpharank", "AlphaRankResult", "transition_matrix", "fixation_probability"]
@@ -101,12 +106,10 @@ def transition_matrix(payoffs: chex.Array, alpha, population_size: int, epsilon:
         rate = rho / sum(a - 1 for a in shape)
     else:
         padded = jnp.stack([jnp.pad(m, (0, max(shape) - m.shape[0])) for m in masks])  # [n, max A]
-        edge = np.arange(sources.size)
-        src_ok = padded[players, np.stack(np.unravel_index(sources, shape))[players, edge]]
-        tgt_ok = padded[players, np.stack(np.unravel_index(targets, shape))[players, edge]]
-        allowed = functools.reduce(  # [S]: the profile uses existing strategies only
-            jnp.logical_and, [m.reshape([-1 if j == k else 1 for j in range(len(shape))]) for k, m in enumerate(masks)]
-        ).reshape(-1)
+        strategy = np.stack(np.unravel_index(np.arange(size), shape))  # [n, S]: who plays what
+        exists = padded[np.arange(len(shape))[:, None], strategy]  # [n, S]
+        allowed = jnp.all(exists, axis=0)  # [S]: the profile uses existing strategies only
+        src_ok, tgt_ok = exists[players, sources], exists[players, targets]
         mutants = sum(jnp.sum(m) - 1 for m in masks)
         inside = allowed[sources] & tgt_ok
         repair = ~src_ok & tgt_ok  # swap a missing strategy for an existing one
@@ -161,19 +164,8 @@ def _alpharank(payoffs, alpha, population_size, epsilon, masks) -> AlphaRankResu
         profile = marginals(stationary)
         return AlphaRankResult(
             profile=tuple(p.astype(dtype) for p in profile),
-            nash_conv=nash.nash_conv(game if masks is None else _without_missing(game, masks), profile).astype(dtype),
+            nash_conv=nash.nash_conv(game if masks is None else dominate_empty_slots(game, masks), profile).astype(dtype),
             success=ok,
             stationary=stationary.astype(dtype),
             transitions=c.astype(dtype),
         )
-
-
-def _without_missing(game, masks):
-    """Each player's payoff for using a missing strategy pushed below all others, so NashConv
-    only counts deviations to strategies that exist."""
-    out = []
-    for k, m in enumerate(masks):
-        shape = [1] * len(masks)
-        shape[k] = -1
-        out.append(jnp.where(m.reshape(shape), game[k], jnp.min(game[k]) - 1.0))
-    return jnp.stack(out)

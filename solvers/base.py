@@ -39,6 +39,8 @@ __all__ = [
     "argmin",
     "argmax",
     "jit_when_concrete",
+    "strategy_masks",
+    "dominate_empty_slots",
 ]
 
 #: Default verification tolerance, relative to the payoff range: NashConv <= 1e-6 * range.
@@ -114,6 +116,21 @@ def strategy_masks(sizes, masks) -> tuple:
     if is_concrete(allowed) and not all(bool(a) for a in allowed):
         raise ValueError("every player's mask must allow at least one action")
     return masks
+
+
+def dominate_empty_slots(payoffs: chex.Array, masks) -> chex.Array:
+    """Give every missing strategy of player ``i`` (``masks[i]`` false) the payoff ``min u_i - 1``
+    for player ``i`` against everything: a strict dominance that keeps every equilibrium, and
+    every NashConv deviation, off the missing strategies. ``masks``: ``[n, K]`` or one ``[A_i]``
+    mask per player."""
+    n = payoffs.shape[0]
+    out = []
+    for i in range(n):
+        u = payoffs[i]
+        shape = [1] * n
+        shape[i] = -1
+        out.append(jnp.where(jnp.asarray(masks[i]).reshape(shape), u, jnp.min(u) - 1.0))
+    return jnp.stack(out)
 
 
 def first_true(mask: chex.Array) -> chex.Array:

@@ -33,6 +33,7 @@ import chex
 import jax.numpy as jnp
 
 from marljax.checks import check_payoffs, is_concrete
+from marljax.solvers.base import dominate_empty_slots
 
 __all__ = ["MetaSolver", "META_SOLVERS", "make_meta_solver", "dominate_empty_slots", "is_zero_sum"]
 
@@ -46,19 +47,6 @@ def _renormalised(weights: chex.Array, masks: chex.Array) -> chex.Array:
     total = jnp.sum(w, axis=-1, keepdims=True)
     uniform = masks / jnp.sum(masks, axis=-1, keepdims=True)
     return jnp.where(total > 0, w / jnp.where(total > 0, total, 1.0), uniform).astype(weights.dtype)
-
-
-def dominate_empty_slots(meta_payoffs: chex.Array, masks: chex.Array) -> chex.Array:
-    """Give every empty slot of player ``i`` the payoff ``min u_i - 1`` for player ``i`` against
-    everything: a strict dominance that keeps every equilibrium off the empty slots."""
-    n = meta_payoffs.shape[0]
-    out = []
-    for i in range(n):
-        u = meta_payoffs[i]
-        shape = [1] * n
-        shape[i] = -1
-        out.append(jnp.where(masks[i].reshape(shape), u, jnp.min(u) - 1.0))
-    return jnp.stack(out)
 
 
 def _zero_sum_matrix(meta_payoffs, masks):
