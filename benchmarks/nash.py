@@ -87,11 +87,14 @@ def bench_lemke_howson(sizes, num_games, timeout):
             theirs_ok += ok
             theirs_t.append(seconds)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        rows.append((size, num_games, ours_ok, statistics.median(ours_t), theirs_ok, statistics.median(theirs_t),
-                     outcomes))
-        print(f"  LH {size}x{size}: marljax {ours_ok}/{num_games} in median {statistics.median(ours_t) * 1e3:.1f} ms; "
-              f"nashpy {theirs_ok}/{num_games} in median {statistics.median(theirs_t) * 1e3:.1f} ms {outcomes}",
-              flush=True)
+        rows.append(
+            (size, num_games, ours_ok, statistics.median(ours_t), theirs_ok, statistics.median(theirs_t), outcomes)
+        )
+        print(
+            f"  LH {size}x{size}: marljax {ours_ok}/{num_games} in median {statistics.median(ours_t) * 1e3:.1f} ms; "
+            f"nashpy {theirs_ok}/{num_games} in median {statistics.median(theirs_t) * 1e3:.1f} ms {outcomes}",
+            flush=True,
+        )
     return rows
 
 
@@ -102,9 +105,15 @@ def bench_zero_sum(sizes, num_games):
     def highs(a):
         m, n = a.shape
         tic = time.perf_counter()
-        res = linprog(np.r_[np.zeros(m), -1.0], A_ub=np.c_[-a.T, np.ones(n)], b_ub=np.zeros(n),
-                      A_eq=np.r_[np.ones(m), 0.0][None], b_eq=[1.0], bounds=[(0, None)] * m + [(None, None)],
-                      method="highs")
+        res = linprog(
+            np.r_[np.zeros(m), -1.0],
+            A_ub=np.c_[-a.T, np.ones(n)],
+            b_ub=np.zeros(n),
+            A_eq=np.r_[np.ones(m), 0.0][None],
+            b_eq=[1.0],
+            bounds=[(0, None)] * m + [(None, None)],
+            method="highs",
+        )
         return -res.fun, time.perf_counter() - tic
 
     rows = []
@@ -127,11 +136,24 @@ def bench_zero_sum(sizes, num_games):
             x, y = nashpy.Game(a).linear_program()
             np_t.append(time.perf_counter() - tic)
             np_ok += nash_conv64(a, -a, x, y) <= 1e-6 * (a.max() - a.min())
-        rows.append((size, num_games, ours_ok, statistics.median(ours_t), np_ok, statistics.median(np_t),
-                     statistics.median(hi_t), max_err))
-        print(f"  zero-sum {size}x{size}: marljax {ours_ok}/{num_games} median {statistics.median(ours_t) * 1e3:.1f} ms "
-              f"(|value - HiGHS| <= {max_err:.1e}); nashpy LP {np_ok}/{num_games} "
-              f"{statistics.median(np_t) * 1e3:.1f} ms; HiGHS {statistics.median(hi_t) * 1e3:.1f} ms", flush=True)
+        rows.append(
+            (
+                size,
+                num_games,
+                ours_ok,
+                statistics.median(ours_t),
+                np_ok,
+                statistics.median(np_t),
+                statistics.median(hi_t),
+                max_err,
+            )
+        )
+        print(
+            f"  zero-sum {size}x{size}: marljax {ours_ok}/{num_games} median {statistics.median(ours_t) * 1e3:.1f} ms "
+            f"(|value - HiGHS| <= {max_err:.1e}); nashpy LP {np_ok}/{num_games} "
+            f"{statistics.median(np_t) * 1e3:.1f} ms; HiGHS {statistics.median(hi_t) * 1e3:.1f} ms",
+            flush=True,
+        )
     return rows
 
 
@@ -150,19 +172,23 @@ def bench_batched(num_games, sample, timeout):
     # nashpy, one game after the other, on a sample (timeouts count at the timeout).
     import nashpy
 
-    lh_seconds = [nashpy_lemke_howson(*(np.asarray(m, np.float64) for m in g), timeout)[1]
-                  for g in np.asarray(batch[:sample])]
+    lh_seconds = [
+        nashpy_lemke_howson(*(np.asarray(m, np.float64) for m in g), timeout)[1] for g in np.asarray(batch[:sample])
+    ]
     tic = time.perf_counter()
     for g in np.asarray(zs_batch[:sample], np.float64):
         nashpy.Game(g[0]).linear_program()
     lp_rate = sample / (time.perf_counter() - tic)
     out["nashpy_lemke_howson"] = (sample / sum(lh_seconds), None)
     out["nashpy_linear_program"] = (lp_rate, None)
-    print(f"  batched 20x20 x {num_games}: marljax LH {out['lemke_howson'][0]:,.0f} games/s "
-          f"(success {out['lemke_howson'][1]:.0%}), nashpy LH {out['nashpy_lemke_howson'][0]:,.1f} games/s "
-          f"(in-process solve time, {sample} games); marljax zero-sum {out['zero_sum'][0]:,.0f} games/s "
-          f"(success {out['zero_sum'][1]:.0%}), "
-          f"nashpy LP {lp_rate:,.1f} games/s", flush=True)
+    print(
+        f"  batched 20x20 x {num_games}: marljax LH {out['lemke_howson'][0]:,.0f} games/s "
+        f"(success {out['lemke_howson'][1]:.0%}), nashpy LH {out['nashpy_lemke_howson'][0]:,.1f} games/s "
+        f"(in-process solve time, {sample} games); marljax zero-sum {out['zero_sum'][0]:,.0f} games/s "
+        f"(success {out['zero_sum'][1]:.0%}), "
+        f"nashpy LP {lp_rate:,.1f} games/s",
+        flush=True,
+    )
     return out
 
 
@@ -183,21 +209,31 @@ def main() -> None:
     zs = bench_zero_sum(args.zs_sizes, max(3, args.games // 2))
     batched = bench_batched(args.batch, args.sample, args.timeout)
 
-    print("\n| solver | games | marljax solved | marljax median | peer | peer solved | peer median | ratio (peer/marljax) |")
+    print(
+        "\n| solver | games | marljax solved | marljax median | peer | peer solved | peer median | ratio (peer/marljax) |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for size, count, ok, t, p_ok, p_t, outcomes in lh:
         extra = f" ({outcomes.get('timeout', 0)} timeouts)" if outcomes.get("timeout") else ""
-        print(f"| Lemke-Howson {size}x{size} | {count} | {ok}/{count} | {t * 1e3:.1f} ms | nashpy LH | "
-              f"{p_ok}/{count}{extra} | {p_t * 1e3:.1f} ms | {p_t / t:.1f}x |")
+        print(
+            f"| Lemke-Howson {size}x{size} | {count} | {ok}/{count} | {t * 1e3:.1f} ms | nashpy LH | "
+            f"{p_ok}/{count}{extra} | {p_t * 1e3:.1f} ms | {p_t / t:.1f}x |"
+        )
     for size, count, ok, t, p_ok, p_t, h_t, err in zs:
-        print(f"| zero-sum {size}x{size} | {count} | {ok}/{count} | {t * 1e3:.1f} ms | nashpy LP / HiGHS | "
-              f"{p_ok}/{count} | {p_t * 1e3:.1f} / {h_t * 1e3:.1f} ms | {p_t / t:.1f}x / {h_t / t:.1f}x |")
+        print(
+            f"| zero-sum {size}x{size} | {count} | {ok}/{count} | {t * 1e3:.1f} ms | nashpy LP / HiGHS | "
+            f"{p_ok}/{count} | {p_t * 1e3:.1f} / {h_t * 1e3:.1f} ms | {p_t / t:.1f}x / {h_t / t:.1f}x |"
+        )
     lh_rate, lh_success = batched["lemke_howson"]
     zs_rate, zs_success = batched["zero_sum"]
-    print(f"| LH batched 20x20 (vmap) | {args.batch} | {lh_success:.0%} | {lh_rate:,.0f} games/s | nashpy LH (sequential) "
-          f"| | {batched['nashpy_lemke_howson'][0]:,.1f} games/s | {lh_rate / batched['nashpy_lemke_howson'][0]:,.0f}x |")
-    print(f"| zero-sum batched 20x20 (vmap) | {args.batch} | {zs_success:.0%} | {zs_rate:,.0f} games/s | nashpy LP (sequential) "
-          f"| | {batched['nashpy_linear_program'][0]:,.1f} games/s | {zs_rate / batched['nashpy_linear_program'][0]:,.0f}x |")
+    print(
+        f"| LH batched 20x20 (vmap) | {args.batch} | {lh_success:.0%} | {lh_rate:,.0f} games/s | nashpy LH (sequential) "
+        f"| | {batched['nashpy_lemke_howson'][0]:,.1f} games/s | {lh_rate / batched['nashpy_lemke_howson'][0]:,.0f}x |"
+    )
+    print(
+        f"| zero-sum batched 20x20 (vmap) | {args.batch} | {zs_success:.0%} | {zs_rate:,.0f} games/s | nashpy LP (sequential) "
+        f"| | {batched['nashpy_linear_program'][0]:,.1f} games/s | {zs_rate / batched['nashpy_linear_program'][0]:,.0f}x |"
+    )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ random symmetric zero-sum game (``marljax.envs.matrix.random_symmetric_zero_sum`
 the same number of iterations, one population per player (OpenSpiel: ``symmetric_game=False``,
 ``sims_per_entry=1``, tabular best responses on the turn-based version of the matrix game,
 CVXPY/ECOS LP for the meta-Nash; marljax: ``psro.run`` with ``symmetric=False``, the exact
-float64 simplex LP of ``marljax.solvers.zero_sum``). NashConv is computed exactly, with the same
+float64 simplex LP of ``marljax.solvers.equilibria.zero_sum``). NashConv is computed exactly, with the same
 function in float64 (both run in float64), from the mixture each meta-strategy induces over the
 game's actions.
 
@@ -67,7 +67,9 @@ def openspiel_psro(payoffs, iterations: int) -> dict | None:
     fallbacks = _ecos_with_fallback()
     u = np.asarray(payoffs, np.float64)
     actions = [f"a{i}" for i in range(u.shape[1])]
-    matrix_game = pyspiel.create_matrix_game("bench", "random symmetric zero-sum", actions, actions, u[0].tolist(), u[1].tolist())
+    matrix_game = pyspiel.create_matrix_game(
+        "bench", "random symmetric zero-sum", actions, actions, u[0].tolist(), u[1].tolist()
+    )
     game = pyspiel.convert_to_turn_based(matrix_game)
     random_policy = os_policy.TabularPolicy(game)
     oracle = best_response_oracle.BestResponseOracle(game=game, policy=random_policy)
@@ -136,22 +138,30 @@ def main(argv=None) -> None:
 
 
 def _compare(payoffs, args) -> None:
-    print(f"device: {jax.devices()[0]} (jax {jax.__version__}); {args.size}x{args.size} random symmetric zero-sum, "
-          f"exact best-response oracle, Nash meta-solver, {args.iterations} iterations")
+    print(
+        f"device: {jax.devices()[0]} (jax {jax.__version__}); {args.size}x{args.size} random symmetric zero-sum, "
+        f"exact best-response oracle, Nash meta-solver, {args.iterations} iterations"
+    )
     ours = marljax_psro(payoffs, args.iterations)
-    print(f"marljax  psro.run (lax.scan):  {ours['ms_per_iteration_scan']:8.2f} ms/iteration   "
-          f"NashConv {ours['nash_conv']:.2e}   population {ours['population']}")
+    print(
+        f"marljax  psro.run (lax.scan):  {ours['ms_per_iteration_scan']:8.2f} ms/iteration   "
+        f"NashConv {ours['nash_conv']:.2e}   population {ours['population']}"
+    )
     print(f"marljax  jitted update/step:   {ours['ms_per_iteration_stepped']:8.2f} ms/iteration")
     peer = openspiel_psro(payoffs, args.iterations)
     if peer is None:
         print("OpenSpiel: missing, no ratio")
         return
-    print(f"OpenSpiel psro_v2:             {peer['ms_per_iteration']:8.2f} ms/iteration   "
-          f"NashConv {peer['nash_conv']:.2e}   population {peer['population']}   "
-          f"(ECOS failed on {peer['lp_fallbacks']} meta-game LPs, re-solved with CLARABEL)")
-    print(f"speed-up per iteration: {peer['ms_per_iteration'] / ours['ms_per_iteration_scan']:.0f}x (scan), "
-          f"{peer['ms_per_iteration'] / ours['ms_per_iteration_stepped']:.0f}x (stepped); "
-          f"NashConv marljax {ours['nash_conv']:.2e} vs OpenSpiel {peer['nash_conv']:.2e}")
+    print(
+        f"OpenSpiel psro_v2:             {peer['ms_per_iteration']:8.2f} ms/iteration   "
+        f"NashConv {peer['nash_conv']:.2e}   population {peer['population']}   "
+        f"(ECOS failed on {peer['lp_fallbacks']} meta-game LPs, re-solved with CLARABEL)"
+    )
+    print(
+        f"speed-up per iteration: {peer['ms_per_iteration'] / ours['ms_per_iteration_scan']:.0f}x (scan), "
+        f"{peer['ms_per_iteration'] / ours['ms_per_iteration_stepped']:.0f}x (stepped); "
+        f"NashConv marljax {ours['nash_conv']:.2e} vs OpenSpiel {peer['nash_conv']:.2e}"
+    )
 
 
 if __name__ == "__main__":

@@ -36,9 +36,22 @@ from flax.linen.initializers import constant, orthogonal
 from marljax.envs.mpe import SimpleSpread
 from marljax.solvers import ippo
 
-BASELINE = dict(num_envs=16, num_steps=128, update_epochs=4, num_minibatches=4, lr=2.5e-4, anneal_lr=True,
-                gamma=0.99, gae_lambda=0.95, clip_eps=0.2, ent_coef=0.01, vf_coef=0.5, max_grad_norm=0.5,
-                hidden_size=64, activation="tanh")
+BASELINE = dict(
+    num_envs=16,
+    num_steps=128,
+    update_epochs=4,
+    num_minibatches=4,
+    lr=2.5e-4,
+    anneal_lr=True,
+    gamma=0.99,
+    gae_lambda=0.95,
+    clip_eps=0.2,
+    ent_coef=0.01,
+    vf_coef=0.5,
+    max_grad_norm=0.5,
+    hidden_size=64,
+    activation="tanh",
+)
 REFERENCE = {"steps_per_s": 41_900, "final_return": -58.0, "seconds_for_10M": 239}  # JaxMARL on this machine
 
 
@@ -90,10 +103,18 @@ def jaxmarl_make_train(total_steps: int):
                 log_prob = pi.log_prob(action)
                 env_act = {a: v for a, v in zip(agents, action.reshape((env.num_agents, num_envs)))}
                 obs, env_state, reward, done, info = jax.vmap(env.step)(
-                    jax.random.split(step_rng, num_envs), env_state, env_act)
+                    jax.random.split(step_rng, num_envs), env_state, env_act
+                )
                 info = jax.tree.map(lambda x: x.reshape((num_actors,)), info)
-                transition = (batchify(done).squeeze(), action, value, batchify(reward).squeeze(), log_prob,
-                              obs_batch, info["returned_episode_returns"])
+                transition = (
+                    batchify(done).squeeze(),
+                    action,
+                    value,
+                    batchify(reward).squeeze(),
+                    log_prob,
+                    obs_batch,
+                    info["returned_episode_returns"],
+                )
                 return (params, opt_state, env_state, obs, rng), transition
 
             runner, traj = jax.lax.scan(env_step, runner, None, num_steps)
@@ -118,7 +139,9 @@ def jaxmarl_make_train(total_steps: int):
                 value_loss = 0.5 * jnp.maximum(jnp.square(value - target), jnp.square(value_clipped - target)).mean()
                 ratio = jnp.exp(log_prob - old_log_prob)
                 gae = (gae - gae.mean()) / (gae.std() + 1e-8)
-                actor_loss = -jnp.minimum(ratio * gae, jnp.clip(ratio, 1 - c["clip_eps"], 1 + c["clip_eps"]) * gae).mean()
+                actor_loss = -jnp.minimum(
+                    ratio * gae, jnp.clip(ratio, 1 - c["clip_eps"], 1 + c["clip_eps"]) * gae
+                ).mean()
                 return actor_loss + c["vf_coef"] * value_loss - c["ent_coef"] * pi.entropy().mean()
 
             def minibatch_step(state, batch):
@@ -133,8 +156,9 @@ def jaxmarl_make_train(total_steps: int):
                 size = minibatch * c["num_minibatches"]
                 perm = jax.random.permutation(perm_rng, size)
                 batch = jax.tree.map(lambda x: x.reshape((size,) + x.shape[2:]), (traj, adv, targets))
-                batch = jax.tree.map(lambda x: jnp.take(x, perm, axis=0).reshape(
-                    (c["num_minibatches"], -1) + x.shape[1:]), batch)
+                batch = jax.tree.map(
+                    lambda x: jnp.take(x, perm, axis=0).reshape((c["num_minibatches"], -1) + x.shape[1:]), batch
+                )
                 (params, opt_state), _ = jax.lax.scan(minibatch_step, (params, opt_state), batch)
                 return (params, opt_state, rng), None
 
@@ -176,9 +200,15 @@ def measure(make_train, total_steps: int, seeds: int) -> dict:
         run_s += time.perf_counter() - tic
     curves = np.stack(curves)
     final = curves[:, -10:].mean(1)  # per seed: mean of the last 10 updates
-    return {"compile_s": compile_s, "run_s": run_s / seeds, "steps_per_s": _steps(total_steps) * seeds / run_s,
-            "final_return": float(final.mean()), "final_std": float(final.std()),
-            "last_100": float(curves[:, -100:].mean()), "returns": curves.mean(0)}
+    return {
+        "compile_s": compile_s,
+        "run_s": run_s / seeds,
+        "steps_per_s": _steps(total_steps) * seeds / run_s,
+        "final_return": float(final.mean()),
+        "final_std": float(final.std()),
+        "last_100": float(curves[:, -100:].mean()),
+        "returns": curves.mean(0),
+    }
 
 
 def interleaved_speed(makers: dict, total_steps: int, repeats: int) -> dict:
@@ -204,10 +234,15 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="interleaved speed runs per side")
     args = parser.parse_args(argv)
     total = int(args.total_steps)
-    print(f"device: {jax.devices()[0]} (jax {jax.__version__}); SimpleSpread, {total:,} env steps x {args.seeds} "
-          f"seed(s), IPPO-FF hyper-parameters {BASELINE}")
-    makers = {"marljax": marljax_make_train, "marljax-cut": lambda t: marljax_make_train(t, False),
-              "jaxmarl": jaxmarl_make_train}
+    print(
+        f"device: {jax.devices()[0]} (jax {jax.__version__}); SimpleSpread, {total:,} env steps x {args.seeds} "
+        f"seed(s), IPPO-FF hyper-parameters {BASELINE}"
+    )
+    makers = {
+        "marljax": marljax_make_train,
+        "marljax-cut": lambda t: marljax_make_train(t, False),
+        "jaxmarl": jaxmarl_make_train,
+    }
     try:
         import jaxmarl  # noqa: F401
     except ImportError as err:
@@ -215,26 +250,37 @@ def main(argv=None) -> None:
         del makers["jaxmarl"]
     results = {name: measure(make, total, args.seeds) for name, make in makers.items()}
     speed = interleaved_speed(makers, int(args.speed_steps), args.repeats)
-    print(f"{'':<12}{'compile s':>10}{'run s':>9}{'env-steps/s':>14}{'interleaved':>13}{'final return':>16}"
-          f"{'last 100 upd.':>15}")
+    print(
+        f"{'':<12}{'compile s':>10}{'run s':>9}{'env-steps/s':>14}{'interleaved':>13}{'final return':>16}"
+        f"{'last 100 upd.':>15}"
+    )
     for name, r in results.items():
         final = f"{r['final_return']:.2f}" + (f" +-{r['final_std']:.1f}" if args.seeds > 1 else "")
-        print(f"{name:<12}{r['compile_s']:>10.1f}{r['run_s']:>9.1f}{r['steps_per_s']:>14,.0f}"
-              f"{speed[name]:>13,.0f}{final:>16}{r['last_100']:>15.2f}")
+        print(
+            f"{name:<12}{r['compile_s']:>10.1f}{r['run_s']:>9.1f}{r['steps_per_s']:>14,.0f}"
+            f"{speed[name]:>13,.0f}{final:>16}{r['last_100']:>15.2f}"
+        )
     m, c = results["marljax"], results["marljax-cut"]
     print(f"time-limit bootstrap: return {m['final_return']:.2f} vs {c['final_return']:.2f} with every end terminal")
     if "jaxmarl" in results:
         j = results["jaxmarl"]
-        print(f"marljax / jaxmarl: {speed['marljax'] / speed['jaxmarl']:.2f}x env-steps/s (interleaved best of "
-              f"{args.repeats} x {int(args.speed_steps):,} steps), {m['steps_per_s'] / j['steps_per_s']:.2f}x over "
-              f"the {total:,}-step runs; return {m['final_return']:.2f} vs {j['final_return']:.2f} (mean of the last "
-              f"10 updates; the issue's anchor {REFERENCE['final_return']})")
+        print(
+            f"marljax / jaxmarl: {speed['marljax'] / speed['jaxmarl']:.2f}x env-steps/s (interleaved best of "
+            f"{args.repeats} x {int(args.speed_steps):,} steps), {m['steps_per_s'] / j['steps_per_s']:.2f}x over "
+            f"the {total:,}-step runs; return {m['final_return']:.2f} vs {j['final_return']:.2f} (mean of the last "
+            f"10 updates; the issue's anchor {REFERENCE['final_return']})"
+        )
     if args.plot:
         from marljax.viz import plot_curves
 
         steps = lambda r: np.arange(1, len(r["returns"]) + 1) * BASELINE["num_envs"] * BASELINE["num_steps"]  # noqa: E731
-        plot_curves({name: (steps(r), r["returns"]) for name, r in results.items()}, args.plot,
-                    "env steps", "episode return (MPELogWrapper units)", "IPPO-FF on SimpleSpread")
+        plot_curves(
+            {name: (steps(r), r["returns"]) for name, r in results.items()},
+            args.plot,
+            "env steps",
+            "episode return (MPELogWrapper units)",
+            "IPPO-FF on SimpleSpread",
+        )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,5 @@
 """Environments (installed as ``marljax.envs``). Importing this package registers them all."""
 
-from marljax.envs import matrix
-from marljax.envs import mpe
+from marljax.envs import matrix, mpe
 
 __all__ = ["matrix", "mpe"]

@@ -49,9 +49,7 @@ def check_payoffs(payoffs, num_players: int | None = None, name: str = "payoffs"
 def check_profile(profile: Sequence, action_counts: Sequence[int], name: str = "profile") -> None:
     """A mixed profile is one probability vector per player, sized to that player's actions."""
     if not isinstance(profile, (tuple, list)):
-        raise ValueError(
-            f"{name} must be a tuple of simplex vectors (one per player); got {type(profile).__name__}"
-        )
+        raise ValueError(f"{name} must be a tuple of simplex vectors (one per player); got {type(profile).__name__}")
     if len(profile) != len(action_counts):
         raise ValueError(f"{name} has {len(profile)} strategies for a {len(action_counts)}-player game")
     if not is_concrete(profile):

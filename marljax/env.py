@@ -45,9 +45,7 @@ def observation_spec(
         action_mask=specs.BoundedArray((num_agents, num_actions), bool, False, True, "action_mask"),
         step_count=specs.BoundedArray((), jnp.int32, 0, max_steps, "step_count"),
         global_state=specs.Array((num_agents, global_state_dim), jnp.float32, "global_state"),
-        agent_type=specs.BoundedArray(
-            (num_agents,), jnp.int32, 0, num_agent_types - 1, "agent_type"
-        ),
+        agent_type=specs.BoundedArray((num_agents,), jnp.int32, 0, num_agent_types - 1, "agent_type"),
     )
 
 
@@ -85,9 +83,7 @@ class MultiAgentEnv(Environment):
 
     def discrete_action_spec(self, actions_per_agent) -> specs.MultiDiscreteArray:
         """``[N]`` int32 actions, agent ``i`` choosing among ``actions_per_agent[i]``."""
-        return specs.MultiDiscreteArray(
-            num_values=jnp.asarray(actions_per_agent, jnp.int32), name="action"
-        )
+        return specs.MultiDiscreteArray(num_values=jnp.asarray(actions_per_agent, jnp.int32), name="action")
 
     def _observation(
         self,

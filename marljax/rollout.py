@@ -32,9 +32,7 @@ def random_policy(env) -> Policy:
     spec = env.action_spec
 
     def continuous(key, obs):
-        return jax.random.uniform(
-            key, spec.shape, jnp.float32, jnp.asarray(spec.minimum), jnp.asarray(spec.maximum)
-        )
+        return jax.random.uniform(key, spec.shape, jnp.float32, jnp.asarray(spec.minimum), jnp.asarray(spec.maximum))
 
     return continuous
 
@@ -77,7 +75,5 @@ def rollout(env, policy: Policy, key: chex.PRNGKey, num_envs: int, num_steps: in
         )
         return (state, timestep), transition
 
-    (state, _), trajectory = jax.lax.scan(
-        one_step, (state, timestep), jax.random.split(run_key, num_steps)
-    )
+    (state, _), trajectory = jax.lax.scan(one_step, (state, timestep), jax.random.split(run_key, num_steps))
     return state, constrain_batch(trajectory, mesh, batch_dim=1)

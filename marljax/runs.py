@@ -35,15 +35,13 @@ LOSS_COLUMNS = ("loss", "actor_loss", "value_loss", "entropy", "approx_kl")
 
 
 def _module(algo: str):
-    if algo not in ALGORITHMS:
-        raise ValueError(f"unknown algorithm {algo!r}; choose one of {ALGORITHMS}")
-    import importlib
+    from marljax.solvers.learners.registry import get_learner
 
-    return importlib.import_module(f"marljax.solvers.{algo}")
+    return get_learner(algo)
 
 
 def _config_from(record: dict):
-    from marljax.solvers.ppo import PPOConfig
+    from marljax.solvers.learners.ppo import PPOConfig
 
     fields = dict(record["config"])
     if fields.get("trained_agents") is not None:
@@ -80,8 +78,12 @@ def _metric_rows(metrics: dict, num_agents: int, first_update: int):
     for u in range(updates):
         for s in range(seeds):
             returns = host["episode_return"][s, u]
-            row = {"update": first_update + u, "seed": s, "env_steps": int(host["env_steps"][s, u]),
-                   "return": repr(float(returns.mean()))}
+            row = {
+                "update": first_update + u,
+                "seed": s,
+                "env_steps": int(host["env_steps"][s, u]),
+                "return": repr(float(returns.mean())),
+            }
             row.update({f"return_agent_{i}": repr(float(returns[i])) for i in range(num_agents)})
             row.update({k: repr(float(host[k][s, u])) for k in LOSS_COLUMNS})
             yield row
@@ -101,27 +103,48 @@ def _plot(out: pathlib.Path, record: dict) -> pathlib.Path:
     steps = np.array([r["env_steps"] for r in rows if r["seed"] == 0])
     returns = np.array([r["return"] for r in rows]).reshape(-1, seeds).T
     title = f"{record['algo'].upper()} on {record['env']} ({seeds} seed{'s' * (seeds > 1)})"
-    return plot_curves({record["algo"].upper(): (steps, returns)}, out / "learning_curve.png",
-                       "env steps", "mean episode return per agent", title)
+    return plot_curves(
+        {record["algo"].upper(): (steps, returns)},
+        out / "learning_curve.png",
+        "env steps",
+        "mean episode return per agent",
+        title,
+    )
 
 
-def train(algo: str, env: str, out_dir, total_steps: float = 1e6, seeds: int = 1, seed: int = 0,
-          env_kwargs: Optional[dict] = None, checkpoint_every: Optional[int] = None,
-          stop_after: Optional[int] = None, progress: bool = True, **config) -> dict:
+def train(
+    algo: str,
+    env: str,
+    out_dir,
+    total_steps: float = 1e6,
+    seeds: int = 1,
+    seed: int = 0,
+    env_kwargs: Optional[dict] = None,
+    checkpoint_every: Optional[int] = None,
+    stop_after: Optional[int] = None,
+    progress: bool = True,
+    **config,
+) -> dict:
     """Train (or resume) ``seeds`` seeds of ``algo`` on ``env`` into the run folder ``out_dir``.
 
-    ``config`` overrides :class:`~marljax.solvers.ppo.PPOConfig` fields; ``checkpoint_every``
+    ``config`` overrides :class:`~marljax.solvers.learners.ppo.PPOConfig` fields; ``checkpoint_every``
     (updates, default a tenth of the run) sets the segment length; ``stop_after`` stops once
     that many updates are done (to split a run over sessions). Returns a summary dict.
     """
-    from marljax.solvers.ppo import PPOConfig, validate
+    from marljax.solvers.learners.ppo import PPOConfig, validate
 
     if int(seeds) < 1:
         raise ValueError(f"seeds must be positive; got {seeds}")
     # The algorithm decides the critic's input (ippo: own observation, mappo: global state).
     ppo_config = PPOConfig(total_steps=int(total_steps), **{**config, "centralised_critic": algo == "mappo"})
-    record = {"algo": algo, "env": env, "env_kwargs": dict(env_kwargs or {}), "seeds": int(seeds),
-              "seed": int(seed), "config": dataclasses.asdict(ppo_config)}
+    record = {
+        "algo": algo,
+        "env": env,
+        "env_kwargs": dict(env_kwargs or {}),
+        "seeds": int(seeds),
+        "seed": int(seed),
+        "config": dataclasses.asdict(ppo_config),
+    }
     _module(algo)
     validate(ppo_config, marljax.make(env, **record["env_kwargs"]))  # clear errors before any folder or compile
     out = pathlib.Path(out_dir)
@@ -164,9 +187,14 @@ def train(algo: str, env: str, out_dir, total_steps: float = 1e6, seeds: int = 1
     if finished and rows:
         _plot(out, record)
     final = [r["return"] for r in rows if r["update"] == done - 1]
-    return {"run_dir": str(out), "updates": done, "num_updates": num_updates, "finished": finished,
-            "env_steps": done * ppo_config.steps_per_update,
-            "final_return": float(np.mean(final)) if final else None}
+    return {
+        "run_dir": str(out),
+        "updates": done,
+        "num_updates": num_updates,
+        "finished": finished,
+        "env_steps": done * ppo_config.steps_per_update,
+        "final_return": float(np.mean(final)) if final else None,
+    }
 
 
 def _append_rows(path: pathlib.Path, rows) -> None:
@@ -213,8 +241,9 @@ def load(run_dir):
     return learner.env, learner, runner.params
 
 
-def evaluate(run_dir, episodes: int = 100, render=None, seed: int = 0, greedy: bool = False,
-             policy_seed: int = 0) -> dict:
+def evaluate(
+    run_dir, episodes: int = 100, render=None, seed: int = 0, greedy: bool = False, policy_seed: int = 0
+) -> dict:
     """Play ``episodes`` fresh episodes with every seed's trained policy; report returns and
     optionally write a GIF of one episode played by seed ``policy_seed``'s policy."""
     if int(episodes) < 1:
@@ -228,7 +257,9 @@ def evaluate(run_dir, episodes: int = 100, render=None, seed: int = 0, greedy: b
     returns, states = jax.vmap(play)(params, keys)  # [seeds, episodes, N]
     returns = np.asarray(returns)
     result = {
-        "run_dir": str(run_dir), "episodes": int(episodes), "seeds": num_seeds,
+        "run_dir": str(run_dir),
+        "episodes": int(episodes),
+        "seeds": num_seeds,
         "mean_return": float(returns.mean()),
         "return_per_agent": returns.mean(axis=(0, 1)).tolist(),
         "return_per_seed": returns.mean(axis=(1, 2)).tolist(),

@@ -30,9 +30,7 @@ def _spec(leaf, batch_dim: int) -> PartitionSpec:
 
 def shard_batch(tree, mesh: Mesh, batch_dim: int = 0):
     """Place every leaf of ``tree`` with its ``batch_dim`` axis split over the mesh."""
-    return jax.tree_util.tree_map(
-        lambda x: jax.device_put(x, NamedSharding(mesh, _spec(x, batch_dim))), tree
-    )
+    return jax.tree_util.tree_map(lambda x: jax.device_put(x, NamedSharding(mesh, _spec(x, batch_dim))), tree)
 
 
 def constrain_batch(tree, mesh: Mesh | None, batch_dim: int = 0):

@@ -96,4 +96,3 @@ def unwrap_state(state):
     while isinstance(state, EpisodeStatsState):
         state = state.env_state
     return state
-

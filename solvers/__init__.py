@@ -1,13 +1,21 @@
-"""Equilibrium solvers and learning dynamics (installed as ``marljax.solvers``).
+"""Solvers and learners (installed as ``marljax.solvers``), grouped by what the user holds.
 
-Every solver takes a payoff tensor ``[n, A_1, ..., A_n]``, is jit- and vmap-able over games of
-one shape, and returns a result with ``.profile`` (tuple of simplex vectors), ``.nash_conv``
-and ``.success`` (see :mod:`marljax.solvers.base`).
+========================  ====================================================================
+``game/``                 payoff functions of a normal-form game (NashConv, deviations)
+``equilibria/``           LP, pivoting, zero-sum, Lemke-Howson, support enumeration, CE/CCE,
+                          alpha-Rank, risk-averse equilibria (RAE)
+``dynamics/``             learning dynamics (fictitious play, replicator, regret matching...)
+``psro/``                 PSRO: meta-solvers, the loop, exact and RL oracles
+``learners/``             PPO core, networks, IPPO, MAPPO
+========================  ====================================================================
+
+The short names below are the documented API: ``from marljax.solvers import nash, rae, psro,
+ippo, mappo``. Every equilibrium solver takes a payoff tensor ``[n, A_1, ..., A_n]``, is jit-
+and vmap-able over games of one shape, and returns a result with ``.profile``,
+``.nash_conv`` and ``.success`` (see :mod:`marljax.solvers.base`).
 """
 
-from marljax.solvers import base, lp, nash
-from marljax.solvers import correlated, dynamics
-from marljax.solvers.alpharank import alpharank
+from marljax.solvers import base, dynamics, game, psro
 from marljax.solvers.dynamics import (
     fictitious_play,
     optimistic_mwu,
@@ -15,16 +23,34 @@ from marljax.solvers.dynamics import (
     regret_matching,
     replicator_dynamics,
 )
-from marljax.solvers.lemke_howson import lemke_howson
-from marljax.solvers.support_enumeration import support_enumeration
-from marljax.solvers.zero_sum import zero_sum
+from marljax.solvers.equilibria import correlated, lp, nash, rae
+from marljax.solvers.equilibria.alpharank import alpharank
+from marljax.solvers.equilibria.lemke_howson import lemke_howson
+from marljax.solvers.equilibria.support_enumeration import support_enumeration
+from marljax.solvers.equilibria.zero_sum import zero_sum
+from marljax.solvers.learners import ippo, mappo, networks, ppo
+from marljax.solvers.learners.registry import get_learner, learner_names, register_learner
+from marljax.solvers.psro import meta_solvers
+from marljax.solvers.psro.oracles import rl as psro_rl
 
 __all__ = [
     "base",
+    "game",
     "lp",
     "nash",
     "correlated",
     "dynamics",
+    "rae",
+    "psro",
+    "meta_solvers",
+    "psro_rl",
+    "ppo",
+    "networks",
+    "ippo",
+    "mappo",
+    "get_learner",
+    "learner_names",
+    "register_learner",
     "alpharank",
     "zero_sum",
     "lemke_howson",

@@ -6,9 +6,10 @@ from marljax.envs.matrix import games
 from marljax.envs.matrix.env import MatrixGame, MatrixGameState
 from marljax.envs.matrix.games import *  # noqa: F401,F403
 from marljax.envs.matrix.games import CATALOG, NASH_EQUILIBRIA
+from marljax.envs.matrix.loader import load_game
 from marljax.registry import register
 
-__all__ = ["MatrixGame", "MatrixGameState", "games", "CATALOG", "NASH_EQUILIBRIA"] + games.__all__
+__all__ = ["MatrixGame", "MatrixGameState", "games", "load_game", "CATALOG", "NASH_EQUILIBRIA"] + games.__all__
 
 
 def _default_game():

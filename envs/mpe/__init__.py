@@ -1,4 +1,4 @@
-"""Particle worlds (MPE): cooperative navigation and predator-prey on :mod:`marljax.particles`."""
+"""Particle worlds (MPE): cooperative navigation and predator-prey on :mod:`marljax.physics.particles`."""
 
 from marljax.envs.mpe.base import ParticleEnv, ParticleState
 from marljax.envs.mpe.simple_spread import SimpleSpread

@@ -1,6 +1,6 @@
 """What every particle-world task shares: state, reset, action decoding, specs, rendering.
 
-A task subclasses :class:`ParticleEnv`, builds its :class:`~marljax.particles.ParticleWorld`
+A task subclasses :class:`ParticleEnv`, builds its :class:`~marljax.physics.particles.ParticleWorld`
 and implements ``_views(pos, vel)`` (each controlled agent's observation) and
 ``_rewards(pos, vel)``; optional ``_scripted_control`` moves world agents no learner controls.
 """
@@ -8,7 +8,6 @@ and implements ``_views(pos, vel)`` (each controlled agent's observation) and
 from __future__ import annotations
 
 import abc
-
 from functools import cached_property
 
 import chex
@@ -19,7 +18,7 @@ from jumanji import specs
 from jumanji.types import restart, transition, truncation
 
 from marljax.env import MultiAgentEnv, observation_spec
-from marljax.particles import NUM_DISCRETE_MOVES, ParticleWorld, continuous_control, discrete_control
+from marljax.physics.particles import NUM_DISCRETE_MOVES, ParticleWorld, continuous_control, discrete_control
 
 __all__ = ["ParticleState", "ParticleEnv", "others", "ACTION_TYPES"]
 
@@ -51,8 +50,15 @@ class ParticleEnv(MultiAgentEnv):
     num_world_agents: int  # controlled + scripted agents
     agent_colors: tuple = ()
 
-    def __init__(self, num_agents: int, view_size: int, max_steps: int, action_type: str,
-                 agent_type=None, num_agent_types: int = 1):
+    def __init__(
+        self,
+        num_agents: int,
+        view_size: int,
+        max_steps: int,
+        action_type: str,
+        agent_type=None,
+        num_agent_types: int = 1,
+    ):
         if action_type not in ACTION_TYPES:
             raise ValueError(f"action_type must be one of {ACTION_TYPES}; got {action_type!r}")
         if max_steps < 1:
@@ -61,7 +67,9 @@ class ParticleEnv(MultiAgentEnv):
         self.max_steps = int(max_steps)
         self.action_type = action_type
         self._view_size = int(view_size)
-        self._agent_type = jnp.zeros(num_agents, jnp.int32) if agent_type is None else jnp.asarray(agent_type, jnp.int32)
+        self._agent_type = (
+            jnp.zeros(num_agents, jnp.int32) if agent_type is None else jnp.asarray(agent_type, jnp.int32)
+        )
         self._num_agent_types = num_agent_types
         mask_width = NUM_DISCRETE_MOVES if action_type == "discrete" else 1
         self._mask = jnp.ones((self.num_agents, mask_width), bool)
@@ -119,8 +127,13 @@ class ParticleEnv(MultiAgentEnv):
         return jnp.broadcast_to(world, (self.num_agents, world.shape[0]))
 
     def _timestep_observation(self, pos, vel, step_count):
-        return self._observation(self._views(pos, vel), self._mask, step_count,
-                                 global_state=self._global_state(pos, vel), agent_type=self._agent_type)
+        return self._observation(
+            self._views(pos, vel),
+            self._mask,
+            step_count,
+            global_state=self._global_state(pos, vel),
+            agent_type=self._agent_type,
+        )
 
     def reset(self, key: chex.PRNGKey):
         key, key_pos = jax.random.split(key)

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from marljax.envs.mpe.base import ParticleEnv, others
-from marljax.particles import ParticleWorld, pairwise_distance, pairwise_overlap
+from marljax.physics.particles import ParticleWorld, pairwise_distance, pairwise_overlap
 
 __all__ = ["SimpleSpread"]
 
@@ -34,8 +34,14 @@ AGENT_RADIUS, LANDMARK_RADIUS, ACCEL = 0.15, 0.05, 5.0
 class SimpleSpread(ParticleEnv):
     """Cooperative navigation: cover every landmark, avoid each other."""
 
-    def __init__(self, num_agents: int = 3, num_landmarks: int = 3, local_ratio: float = 0.5,
-                 max_steps: int = 25, action_type: str = "discrete"):
+    def __init__(
+        self,
+        num_agents: int = 3,
+        num_landmarks: int = 3,
+        local_ratio: float = 0.5,
+        max_steps: int = 25,
+        action_type: str = "discrete",
+    ):
         if num_agents < 1 or num_landmarks < 1:
             raise ValueError(f"need at least one agent and one landmark; got {num_agents}, {num_landmarks}")
         if not 0.0 <= local_ratio <= 1.0:
@@ -73,7 +79,7 @@ class SimpleSpread(ParticleEnv):
         return pairwise_overlap(pos[:n], pos[:n], radius, radius) & ~jnp.eye(n, dtype=bool)
 
     def _landmark_distance(self, pos):
-        return jnp.sum(jnp.min(pairwise_distance(pos[: self.num_agents], pos[self.num_agents:]), axis=0))
+        return jnp.sum(jnp.min(pairwise_distance(pos[: self.num_agents], pos[self.num_agents :]), axis=0))
 
     def _rewards(self, pos, vel):
         local = -jnp.sum(self._collisions(pos), axis=1).astype(jnp.float32)

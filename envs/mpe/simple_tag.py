@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from marljax.envs.mpe.base import ParticleEnv, others
-from marljax.particles import NUM_DISCRETE_MOVES, ParticleWorld, discrete_control, pairwise_overlap
+from marljax.physics.particles import NUM_DISCRETE_MOVES, ParticleWorld, discrete_control, pairwise_overlap
 
 __all__ = ["SimpleTag", "boundary_penalty"]
 
@@ -51,18 +51,31 @@ def boundary_penalty(pos):
 class SimpleTag(ParticleEnv):
     """Predator-prey with per-agent speeds and learning or scripted prey."""
 
-    def __init__(self, num_predators: int = 3, num_prey: int = 1, num_obstacles: int = 2,
-                 predator_speed: float = 1.0, prey_speed: float = 1.3,
-                 speeds: Optional[Sequence[float]] = None, accels: Optional[Sequence[float]] = None,
-                 prey: str = "learn", max_steps: int = 25, action_type: str = "discrete"):
+    def __init__(
+        self,
+        num_predators: int = 3,
+        num_prey: int = 1,
+        num_obstacles: int = 2,
+        predator_speed: float = 1.0,
+        prey_speed: float = 1.3,
+        speeds: Optional[Sequence[float]] = None,
+        accels: Optional[Sequence[float]] = None,
+        prey: str = "learn",
+        max_steps: int = 25,
+        action_type: str = "discrete",
+    ):
         if num_predators < 1 or num_prey < 1 or num_obstacles < 0:
-            raise ValueError(f"need >= 1 predator and prey, >= 0 obstacles; got {num_predators}, {num_prey}, {num_obstacles}")
+            raise ValueError(
+                f"need >= 1 predator and prey, >= 0 obstacles; got {num_predators}, {num_prey}, {num_obstacles}"
+            )
         if prey not in PREY_MODES:
             raise ValueError(f"prey must be one of {PREY_MODES}; got {prey!r}")
         p, y, o = num_predators, num_prey, num_obstacles
         a = p + y
         kind = np.array([PREDATOR] * p + [PREY] * y)
-        speeds = np.where(kind == PREDATOR, predator_speed, prey_speed) if speeds is None else np.asarray(speeds, np.float32)
+        speeds = (
+            np.where(kind == PREDATOR, predator_speed, prey_speed) if speeds is None else np.asarray(speeds, np.float32)
+        )
         accels = np.where(kind == PREDATOR, 3.0, 4.0) if accels is None else np.asarray(accels, np.float32)
         if speeds.shape != (a,) or accels.shape != (a,):
             raise ValueError(f"speeds and accels need one entry per agent ({a}); got {speeds.shape}, {accels.shape}")
@@ -84,8 +97,14 @@ class SimpleTag(ParticleEnv):
         self._kind = kind
         num_agents = a if prey == "learn" else p
         view = 4 + 2 * o + 2 * (a - 1) + 2 * y
-        super().__init__(num_agents, view, max_steps, action_type, agent_type=kind[:num_agents],
-                         num_agent_types=2 if prey == "learn" else 1)
+        super().__init__(
+            num_agents,
+            view,
+            max_steps,
+            action_type,
+            agent_type=kind[:num_agents],
+            num_agent_types=2 if prey == "learn" else 1,
+        )
 
     def _catches(self, pos):
         """``[Y, P]`` True where prey y touches predator p."""
@@ -113,7 +132,7 @@ class SimpleTag(ParticleEnv):
     def _rewards(self, pos, vel):
         catches = self._catches(pos)
         predator = jnp.full((self.num_predators,), 10.0 * jnp.sum(catches))
-        prey = -10.0 * jnp.sum(catches, axis=1) - boundary_penalty(pos[self.num_predators: self.num_world_agents])
+        prey = -10.0 * jnp.sum(catches, axis=1) - boundary_penalty(pos[self.num_predators : self.num_world_agents])
         return jnp.concatenate([predator, prey])[: self.num_agents]
 
     def _extras(self, pos, vel):

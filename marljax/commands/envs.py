@@ -3,7 +3,9 @@
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
-        "envs", help="list registered environments", description="List every registered env with a one-line description."
+        "envs",
+        help="list registered environments",
+        description="List every registered env with a one-line description.",
     )
     p.add_argument("--family", help="only envs of this family (e.g. matrix, mpe)")
     p.set_defaults(func=run)
@@ -14,8 +16,9 @@ def run(args) -> int:
 
     names = [n for n in registered() if args.family is None or n.split("/")[0] == args.family]
     if not names:
-        raise ValueError(f"no env of family {args.family!r}; families: "
-                         f"{sorted({n.split('/')[0] for n in registered()})}")
+        raise ValueError(
+            f"no env of family {args.family!r}; families: {sorted({n.split('/')[0] for n in registered()})}"
+        )
     width = max(len(n) for n in names)
     for name in names:
         print(f"{name:<{width}}  {describe(name)}")

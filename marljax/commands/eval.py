@@ -20,8 +20,10 @@ def run(args) -> int:
 
     result = runs.evaluate(args.run_dir, episodes=args.episodes, render=args.render, seed=args.seed, greedy=args.greedy)
     per_agent = ", ".join(f"{r:.3f}" for r in result["return_per_agent"])
-    print(f"{result['episodes']} episodes x {result['seeds']} seeds: mean return per agent "
-          f"{result['mean_return']:.3f} (std over episodes {result['std_return']:.3f}); per agent [{per_agent}]")
+    print(
+        f"{result['episodes']} episodes x {result['seeds']} seeds: mean return per agent "
+        f"{result['mean_return']:.3f} (std over episodes {result['std_return']:.3f}); per agent [{per_agent}]"
+    )
     if "render" in result:
         print(f"wrote {result['render']}")
     return 0

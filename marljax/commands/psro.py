@@ -31,8 +31,12 @@ def add_parser(subparsers) -> None:
     p.add_argument("--max-population", type=int, default=None, help="population budget (default iterations + 1)")
     p.add_argument("--seed", type=int, default=0, help="PRNG seed for generated games (default 0)")
     p.add_argument("--out", default="results/psro", help="output folder (default results/psro)")
-    p.add_argument("--oracle", choices=["exact", "ppo"], default="exact",
-                   help="exact best responses (normal-form games) or PPO best responses (two-team envs)")
+    p.add_argument(
+        "--oracle",
+        choices=["exact", "ppo"],
+        default="exact",
+        help="exact best responses (normal-form games) or PPO best responses (two-team envs)",
+    )
     p.add_argument("--ppo-steps", type=int, default=16_384, help="env steps per PPO best response (default 16384)")
     p.set_defaults(func=run)
 
@@ -82,9 +86,7 @@ def run(args) -> int:
     if args.oracle == "ppo":
         return run_with_ppo_oracle(args, options)
     payoffs = load_game(args.game, args.seed)
-    result = psro.run(
-        payoffs, args.meta_solver, args.iterations, args.max_population, progress=True, **options
-    )
+    result = psro.run(payoffs, args.meta_solver, args.iterations, args.max_population, progress=True, **options)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     curve = np.append(np.asarray(result.metrics.exploitability), float(result.exploitability))
@@ -105,8 +107,10 @@ def run(args) -> int:
         "meta_strategy_per_iteration": [m.tolist() for m in mixtures],
     }
     (out / "population.json").write_text(json.dumps(record, indent=1))
-    print(f"NashConv {curve[0]:.4g} -> {curve[-1]:.4g} after {args.iterations} iterations; "
-          f"population sizes {sizes.tolist()}; wrote {out}/exploitability.png, meta_strategy.png, population.json")
+    print(
+        f"NashConv {curve[0]:.4g} -> {curve[-1]:.4g} after {args.iterations} iterations; "
+        f"population sizes {sizes.tolist()}; wrote {out}/exploitability.png, meta_strategy.png, population.json"
+    )
     return 0
 
 
@@ -127,8 +131,14 @@ def run_with_ppo_oracle(args, options) -> int:
     base = psro_rl.RLOracleConfig()
     config = dataclasses.replace(base, ppo=dataclasses.replace(base.ppo, total_steps=args.ppo_steps))
     state, metrics, sigma, frequencies = psro_rl.run_rl_psro(
-        env, args.meta_solver, args.iterations, jax.random.PRNGKey(args.seed), config, args.max_population,
-        progress=True, **options,
+        env,
+        args.meta_solver,
+        args.iterations,
+        jax.random.PRNGKey(args.seed),
+        config,
+        args.max_population,
+        progress=True,
+        **options,
     )
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -136,10 +146,15 @@ def run_with_ppo_oracle(args, options) -> int:
     title = f"PSRO-{args.meta_solver} (PPO oracle) on {args.game}"
     plot_exploitability({args.meta_solver: np.abs(curve)}, out / "exploitability.png", title)
     strategies = np.concatenate([np.asarray(metrics.meta_strategy), np.asarray(sigma)[None]])
-    plot_meta_strategies([strategies[:, t] for t in range(2)], out / "meta_strategy.png", title, ylabel="policy (population slot)")
+    plot_meta_strategies(
+        [strategies[:, t] for t in range(2)], out / "meta_strategy.png", title, ylabel="policy (population slot)"
+    )
     (out / "population.msgpack").write_bytes(serialization.to_bytes(jax.device_get(state.actors)))
     record = {
-        "env": args.game, "meta_solver": args.meta_solver, **options, "iterations": args.iterations,
+        "env": args.game,
+        "meta_solver": args.meta_solver,
+        **options,
+        "iterations": args.iterations,
         "population_sizes": np.asarray(state.sizes).tolist(),
         "meta_game": np.asarray(state.meta_payoffs).tolist(),
         "meta_strategy_per_iteration": strategies.tolist(),
@@ -147,8 +162,10 @@ def run_with_ppo_oracle(args, options) -> int:
         "action_frequencies": np.asarray(frequencies).tolist(),
     }
     (out / "population.json").write_text(json.dumps(record, indent=1))
-    print(f"exploitability {curve[0]:.4g} -> {curve[-1]:.4g}; action frequencies {np.asarray(frequencies, float).round(3).tolist()}; "
-          f"wrote {out}/exploitability.png, meta_strategy.png, population.json, population.msgpack")
+    print(
+        f"exploitability {curve[0]:.4g} -> {curve[-1]:.4g}; action frequencies {np.asarray(frequencies, float).round(3).tolist()}; "
+        f"wrote {out}/exploitability.png, meta_strategy.png, population.json, population.msgpack"
+    )
     return 0
 
 
@@ -187,7 +204,9 @@ def plot_meta_strategies(mixtures: list, path, title: str, action_names=None, yl
 
     fig, axes = plt.subplots(1, len(mixtures), figsize=(4.5 * len(mixtures), 3.6), squeeze=False)
     for i, (ax, mix) in enumerate(zip(axes[0], mixtures)):
-        im = ax.imshow(mix.T, aspect="auto", origin="lower", cmap="viridis", vmin=0.0, vmax=1.0, interpolation="nearest")
+        im = ax.imshow(
+            mix.T, aspect="auto", origin="lower", cmap="viridis", vmin=0.0, vmax=1.0, interpolation="nearest"
+        )
         ax.set_xlabel("PSRO iteration")
         ax.set_ylabel(ylabel)
         if action_names is not None:

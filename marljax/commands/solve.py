@@ -31,8 +31,13 @@ def add_parser(subparsers) -> None:
         description=__doc__.split("\n\n")[1] + "\n\nSolvers: " + "; ".join(f"{k} ({v})" for k, v in SOLVERS.items()),
     )
     p.add_argument("game", metavar="GAME", help="catalog name or a .npy/.json payoff file")
-    p.add_argument("--solver", default="lemke_howson", choices=sorted(SOLVERS), metavar="NAME",
-                   help=f"one of: {', '.join(sorted(SOLVERS))} (default: lemke_howson)")
+    p.add_argument(
+        "--solver",
+        default="lemke_howson",
+        choices=sorted(SOLVERS),
+        metavar="NAME",
+        help=f"one of: {', '.join(sorted(SOLVERS))} (default: lemke_howson)",
+    )
     p.add_argument("--steps", type=int, default=5000, help="iterations for learning dynamics (default 5000)")
     p.add_argument("--alpha", type=float, default=10.0, help="alpha-Rank ranking intensity ('inf' for the limit)")
     p.add_argument("--population-size", type=int, default=50, help="alpha-Rank population size (default 50)")
@@ -52,8 +57,9 @@ def load_game(spec: str):
         return np.asarray(CATALOG[spec]())
     path = pathlib.Path(spec)
     if path.suffix not in (".npy", ".json"):
-        raise ValueError(f"unknown game {spec!r}: give a catalog name ({', '.join(sorted(CATALOG))}) "
-                         f"or a .npy/.json payoff file")
+        raise ValueError(
+            f"unknown game {spec!r}: give a catalog name ({', '.join(sorted(CATALOG))}) or a .npy/.json payoff file"
+        )
     if not path.exists():
         raise ValueError(f"payoff file {spec} does not exist")
     if path.suffix == ".npy":
@@ -96,14 +102,15 @@ def run(args) -> int:
     import numpy as np
 
     from marljax.solvers import nash
-    from marljax.solvers.support_enumeration import equilibria
+    from marljax.solvers.equilibria.support_enumeration import equilibria
 
     payoffs = load_game(args.game)
     result = _solve(payoffs, args)
     shape = "x".join(str(a) for a in payoffs.shape[1:])
     print(f"game: {args.game} ({payoffs.shape[0]} players, {shape})   solver: {args.solver}")
-    profiles = ([tuple(p) for p in equilibria(result)] if args.solver == "support_enumeration"
-                else [tuple(result.profile)])
+    profiles = (
+        [tuple(p) for p in equilibria(result)] if args.solver == "support_enumeration" else [tuple(result.profile)]
+    )
     if hasattr(result, "gap"):
         print("marginals of the correlated equilibrium (played independently):")
     for k, profile in enumerate(profiles):
@@ -122,7 +129,9 @@ def run(args) -> int:
         print(f"expected payoffs under the joint: {_vector(result.expected_payoffs)}")
         print(f"{args.solver.upper()} gap: {float(result.gap):.3g}")
     if hasattr(result, "stationary"):
-        print(f"stationary distribution:\n{np.array2string(np.asarray(result.stationary), precision=4, suppress_small=True)}")
+        print(
+            f"stationary distribution:\n{np.array2string(np.asarray(result.stationary), precision=4, suppress_small=True)}"
+        )
     print(f"success: {bool(result.success)}")
     # Exact solvers fail loudly; learning dynamics and alpha-Rank report and exit 0.
     exact = ("zero_sum", "lemke_howson", "support_enumeration", "ce", "cce")

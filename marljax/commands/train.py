@@ -4,9 +4,13 @@ import dataclasses
 
 
 def _ppo_fields():
-    from marljax.solvers.ppo import PPOConfig
+    from marljax.solvers.learners.ppo import PPOConfig
 
-    return {f.name: f for f in dataclasses.fields(PPOConfig) if f.name not in ("total_steps", "trained_agents", "centralised_critic")}
+    return {
+        f.name: f
+        for f in dataclasses.fields(PPOConfig)
+        if f.name not in ("total_steps", "trained_agents", "centralised_critic")
+    }
 
 
 def add_parser(subparsers) -> None:
@@ -30,8 +34,13 @@ def add_parser(subparsers) -> None:
     fields = _ppo_fields()
     for name, field in fields.items():
         kind = type(field.default)
-        p.add_argument(f"--{name.replace('_', '-')}", dest=name, default=None,
-                       type=_parse_bool if kind is bool else kind, help=f"PPO {name} (default {field.default})")
+        p.add_argument(
+            f"--{name.replace('_', '-')}",
+            dest=name,
+            default=None,
+            type=_parse_bool if kind is bool else kind,
+            help=f"PPO {name} (default {field.default})",
+        )
     p.set_defaults(func=run, _ppo_fields=list(fields))
 
 
@@ -51,11 +60,20 @@ def run(args) -> int:
     overrides = {k: getattr(args, k) for k in args._ppo_fields if getattr(args, k) is not None}
     out = args.out or f"runs/{args.algo}_{args.env.replace('/', '_')}"
     summary = runs.train(
-        args.algo, args.env, out, total_steps=args.total_steps, seeds=args.seeds, seed=args.seed,
-        env_kwargs=json.loads(args.env_kwargs), checkpoint_every=args.checkpoint_every,
-        stop_after=args.stop_after, **overrides,
+        args.algo,
+        args.env,
+        out,
+        total_steps=args.total_steps,
+        seeds=args.seeds,
+        seed=args.seed,
+        env_kwargs=json.loads(args.env_kwargs),
+        checkpoint_every=args.checkpoint_every,
+        stop_after=args.stop_after,
+        **overrides,
     )
     state = "finished" if summary["finished"] else f"stopped at update {summary['updates']}/{summary['num_updates']}"
-    print(f"{state}: {summary['env_steps']:,} env steps per seed, final mean return per agent "
-          f"{summary['final_return']:.3f}; run folder {summary['run_dir']}")
+    print(
+        f"{state}: {summary['env_steps']:,} env steps per seed, final mean return per agent "
+        f"{summary['final_return']:.3f}; run folder {summary['run_dir']}"
+    )
     return 0

@@ -37,14 +37,28 @@ def run(out_dir, key) -> dict:
     steps = np.asarray(metrics["env_steps"][0])
     baseline = _random_return(env, random_key)
     path = out_dir / "ippo_simple_spread.png"
-    plot_curves({"IPPO (2 seeds)": (steps[1:], returns[:, 1:]),
-                 "random policy": (steps[1:], np.full(len(steps) - 1, baseline))},
-                path, "env steps", "mean episode return per agent", "IPPO on mpe/SimpleSpread-v0")
+    plot_curves(
+        {
+            "IPPO (2 seeds)": (steps[1:], returns[:, 1:]),
+            "random policy": (steps[1:], np.full(len(steps) - 1, baseline)),
+        },
+        path,
+        "env steps",
+        "mean episode return per agent",
+        "IPPO on mpe/SimpleSpread-v0",
+    )
     final = float(returns[:, -5:].mean())
     return {
-        "summary": {"final_return": round(final, 2), "random_return": round(baseline, 2),
-                    "train_env_steps_per_s": f"{SEEDS * CONFIG.num_updates * CONFIG.steps_per_update / run_s:,.0f}"},
-        "env": ENV, "seeds": SEEDS, "config": {k: v for k, v in CONFIG.__dict__.items()},
-        "compile_s": compile_s, "run_s": run_s, "final_return_per_seed": returns[:, -5:].mean(-1).tolist(),
+        "summary": {
+            "final_return": round(final, 2),
+            "random_return": round(baseline, 2),
+            "train_env_steps_per_s": f"{SEEDS * CONFIG.num_updates * CONFIG.steps_per_update / run_s:,.0f}",
+        },
+        "env": ENV,
+        "seeds": SEEDS,
+        "config": {k: v for k, v in CONFIG.__dict__.items()},
+        "compile_s": compile_s,
+        "run_s": run_s,
+        "final_return_per_seed": returns[:, -5:].mean(-1).tolist(),
         "plots": [path.name],
     }

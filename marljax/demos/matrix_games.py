@@ -42,9 +42,13 @@ def run(out_dir, key) -> dict:
     _plot(grid, surface.reshape(p.shape), named, out_dir / "stag_hunt_nash_conv.png")
     return {
         "summary": {"env_steps_per_s": f"{steps_per_second:,.0f}", "nash_conv(mixed)": nash_convs["mixed 3/4 stag"]},
-        "rollout": {"env": "matrix/StagHunt-v0", "num_envs": NUM_ENVS, "num_steps": NUM_STEPS,
-                    "env_steps_per_s": steps_per_second,
-                    "mean_reward": trajectory.reward.mean(axis=(0, 1)).tolist()},
+        "rollout": {
+            "env": "matrix/StagHunt-v0",
+            "num_envs": NUM_ENVS,
+            "num_steps": NUM_STEPS,
+            "env_steps_per_s": steps_per_second,
+            "mean_reward": trajectory.reward.mean(axis=(0, 1)).tolist(),
+        },
         "stag_hunt_nash_conv": nash_convs,
         "plots": ["stag_hunt_nash_conv.png"],
     }

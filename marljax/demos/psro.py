@@ -14,7 +14,10 @@ ITERATIONS, GAMMA = 5, 0.5
 def run(out_dir, key) -> dict:
     del key  # PSRO with the exact oracle is deterministic
     game = high_risk_game()
-    runs = {"PSRO-Nash": psro.run(game, "nash", ITERATIONS), f"PSRO-RAE (gamma={GAMMA})": psro.run(game, "rae", ITERATIONS, gamma=GAMMA)}
+    runs = {
+        "PSRO-Nash": psro.run(game, "nash", ITERATIONS),
+        f"PSRO-RAE (gamma={GAMMA})": psro.run(game, "rae", ITERATIONS, gamma=GAMMA),
+    }
     figures = {}
     for name, result in runs.items():
         figures[name] = {
@@ -56,8 +59,13 @@ def _plot(figures: dict, path) -> None:
         x = np.arange(2) + (k - 0.5) * width
         bars = right.bar(x, f["reward_variance"], width, label=name)
         for bar, payoff in zip(bars, f["expected_payoff"]):
-            right.annotate(f"E={payoff:.2f}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                           ha="center", va="bottom", fontsize=7)
+            right.annotate(
+                f"E={payoff:.2f}",
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+            )
     right.set_xticks(range(2), ["row (gamble/safe)", "column (normal/trap)"])
     right.set_ylabel("reward variance")
     right.set_title("high-risk game: variance and expected payoff")

@@ -46,10 +46,17 @@ def run(out_dir, key) -> dict:
         "replicator (last)": dynamics.replicator_dynamics(),
     }
     steps = np.arange(1, STEPS + 1)
-    curves = {name: (steps, np.maximum(np.asarray(d.solve(game, STEPS).nash_conv_curve), 1e-12))
-              for name, d in makers.items()}
-    plot_curves(curves, out_dir / "solvers_dynamics_nash_conv.png", "iteration", "NashConv",
-                "Learning dynamics on biased RPS (NE = (1, 10, 5)/16)", logy=True)
+    curves = {
+        name: (steps, np.maximum(np.asarray(d.solve(game, STEPS).nash_conv_curve), 1e-12)) for name, d in makers.items()
+    }
+    plot_curves(
+        curves,
+        out_dir / "solvers_dynamics_nash_conv.png",
+        "iteration",
+        "NashConv",
+        "Learning dynamics on biased RPS (NE = (1, 10, 5)/16)",
+        logy=True,
+    )
     chicken_ce = correlated.ce(games.bimatrix([[6.0, 2.0], [7.0, 0.0]], [[6.0, 7.0], [2.0, 0.0]]))
 
     final = {name: float(c[1][-1]) for name, c in curves.items()}
@@ -60,14 +67,26 @@ def run(out_dir, key) -> dict:
             "zero_sum_200x200_s": round(zs_seconds, 3),
             "biased_rps": [round(float(p), 4) for p in biased.profile[0]],
         },
-        "lemke_howson": {"games": NUM_GAMES, "size": GAME_SIZE, "success_rate": float(jnp.mean(lh.success)),
-                         "max_nash_conv": float(jnp.max(lh.nash_conv)), "seconds": lh_seconds,
-                         "median_pivots": float(jnp.median(lh.pivots))},
-        "zero_sum": {"size": ZERO_SUM_SIZE, "value": float(zs.value), "nash_conv": float(zs.nash_conv),
-                     "success": bool(zs.success), "seconds": zs_seconds},
+        "lemke_howson": {
+            "games": NUM_GAMES,
+            "size": GAME_SIZE,
+            "success_rate": float(jnp.mean(lh.success)),
+            "max_nash_conv": float(jnp.max(lh.nash_conv)),
+            "seconds": lh_seconds,
+            "median_pivots": float(jnp.median(lh.pivots)),
+        },
+        "zero_sum": {
+            "size": ZERO_SUM_SIZE,
+            "value": float(zs.value),
+            "nash_conv": float(zs.nash_conv),
+            "success": bool(zs.success),
+            "seconds": zs_seconds,
+        },
         "biased_rps_nash": [float(p) for p in biased.profile[0]],
         "dynamics_final_nash_conv": final,
-        "aumann_chicken_max_welfare_ce": {"joint": np.asarray(chicken_ce.joint).tolist(),
-                                          "welfare": float(chicken_ce.objective)},
+        "aumann_chicken_max_welfare_ce": {
+            "joint": np.asarray(chicken_ce.joint).tolist(),
+            "welfare": float(chicken_ce.objective),
+        },
         "plots": ["solvers_dynamics_nash_conv.png"],
     }

@@ -9,7 +9,7 @@ import pytest
 
 from marljax.envs import matrix
 from marljax.envs.matrix import CATALOG, NASH_EQUILIBRIA, MatrixGame
-from marljax.solvers.nash import nash_conv, pure_profile
+from marljax.solvers.game.payoffs import nash_conv, pure_profile
 
 KEY = jax.random.PRNGKey(42)
 
@@ -57,8 +57,14 @@ def test_random_zero_sum_sums_to_zero():
 
 
 @pytest.mark.parametrize(
-    "generator", [matrix.random_symmetric_zero_sum, matrix.transitive_game, matrix.cyclic_game,
-                  matrix.disc_game, matrix.spinning_top_game]
+    "generator",
+    [
+        matrix.random_symmetric_zero_sum,
+        matrix.transitive_game,
+        matrix.cyclic_game,
+        matrix.disc_game,
+        matrix.spinning_top_game,
+    ],
 )
 def test_symmetric_zero_sum_generators_are_skew_symmetric(generator):
     u = generator(KEY, 7)

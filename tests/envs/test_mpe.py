@@ -7,7 +7,7 @@ import pytest
 
 import marljax
 from marljax.envs.mpe import SimpleSpread, SimpleTag
-from marljax.particles import contact_forces
+from marljax.physics.particles import contact_forces
 
 jaxmarl_mpe = pytest.importorskip("jaxmarl.environments.mpe")  # the dev extra installs it
 
@@ -41,8 +41,11 @@ def _compare(ours, ref, key):
             obs = ours._timestep_observation(state.pos, state.vel, state.step_count)
             action = policy(act_key, obs)
             ref_state = State(
-                p_pos=state.pos, p_vel=state.vel, c=jnp.zeros((ref.num_agents, ref.dim_c)),
-                done=jnp.array(False), step=state.step_count,
+                p_pos=state.pos,
+                p_vel=state.vel,
+                c=jnp.zeros((ref.num_agents, ref.dim_c)),
+                done=jnp.array(False),
+                step=state.step_count,
             )
             ref_action = {a: action[i] for i, a in enumerate(ref.agents)}
             ref_obs, ref_next, ref_reward, _, _ = ref.step_env(key, ref_state, ref_action)

@@ -1,0 +1,95 @@
+"""Two-player zero-sum games to LP precision.
+
+For the row player's payoff matrix ``A`` (``u_1 = A``, ``u_2 = -A``; for a ``[2, m, n]`` tensor
+only ``u_1`` is used), the value ``v = max_p min_q p^T A q`` and optimal strategies come from one
+LP (von Neumann's minimax theorem; the LP form is in e.g. Shoham & Leyton-Brown 2009, 4.2.3).
+Shift and scale ``A`` into ``A' = (A - min A) / range + 1 >= 1`` so the value ``v' > 0``, then
+
+    maximise  1^T y   subject to   A' y <= 1,  y >= 0.
+
+At the optimum ``v' = 1 / 1^T y``, the column player's minimax strategy is ``q = v' y`` and the
+row player's maximin strategy is ``p = v' w`` for the LP dual ``w`` (``A'^T w >= 1``). The LP is
+solved by the float64 lexicographic simplex of :mod:`marljax.solvers.equilibria.lp`, so ties and integer
+payoffs do not cycle, and the answer is exact up to float64 rounding.
+"""
+
+from __future__ import annotations
+
+import chex
+import jax.numpy as jnp
+from flax import struct
+
+from marljax.solvers.base import (
+    DEFAULT_TOLERANCE,
+    float64,
+    jit_when_concrete,
+    output_dtype,
+    payoff_range,
+    validate_game,
+    verified,
+)
+from marljax.solvers.equilibria.lp import simplex
+from marljax.solvers.game import payoffs as normal_form
+
+__all__ = ["zero_sum", "ZeroSumResult"]
+
+
+@struct.dataclass
+class ZeroSumResult:
+    """``value`` is the row player's game value; ``success``: LP optimal and NashConv within
+    ``tol * payoff range``."""
+
+    profile: tuple
+    nash_conv: chex.Array
+    success: chex.Array
+    value: chex.Array
+    pivots: chex.Array
+
+
+def zero_sum(payoffs: chex.Array, tol: float = DEFAULT_TOLERANCE, max_pivots: int | None = None) -> ZeroSumResult:
+    """Minimax strategies and value of a two-player zero-sum game.
+
+    Args:
+      payoffs: ``[2, m, n]`` payoff tensor (player 2's payoffs are taken as ``-u_1``), or the
+        row player's ``[m, n]`` matrix.
+      tol: verification tolerance relative to the payoff range.
+      max_pivots: simplex pivot budget (default ``10 (m + n) + 100``).
+    Returns:
+      :class:`ZeroSumResult`; jit- and vmap-able (batch games with ``jax.vmap``).
+    """
+    payoffs = jnp.asarray(payoffs) if not hasattr(payoffs, "shape") else payoffs
+    if payoffs.ndim == 2:
+        payoffs = jnp.stack([payoffs, -payoffs])
+    return _zero_sum(validate_game(payoffs, num_players=2), tol, max_pivots)
+
+
+@jit_when_concrete(static_argnums=(1, 2))
+def _zero_sum(payoffs, tol, max_pivots) -> ZeroSumResult:
+    dtype = output_dtype(payoffs)
+    with float64():
+        a = jnp.asarray(payoffs[0], jnp.float64)
+        low, spread = jnp.min(a), payoff_range(a)
+        shifted = (a - low) / spread + 1.0
+        m, n = a.shape
+        lp = simplex(max_pivots).solve(jnp.ones(n), shifted, jnp.ones(m))
+        value_shifted = 1.0 / jnp.sum(lp.x)
+        column = _to_simplex(lp.x)
+        row = _to_simplex(lp.dual)
+        game = jnp.stack([a, -a])
+        profile64 = (row, column)
+        nash_conv = normal_form.nash_conv(game, profile64)
+        value = (value_shifted - 1.0) * spread + low
+        success = lp.success & verified(nash_conv, game, tol)
+        return ZeroSumResult(
+            profile=tuple(p.astype(dtype) for p in profile64),
+            nash_conv=nash_conv.astype(dtype),
+            success=success,
+            value=value.astype(dtype),
+            pivots=lp.pivots,
+        )
+
+
+def _to_simplex(weights: chex.Array) -> chex.Array:
+    """Clip float noise below zero and normalise (the LP's ``y / 1^T y``)."""
+    w = jnp.maximum(weights, 0.0)
+    return w / jnp.sum(w)

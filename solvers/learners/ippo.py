@@ -1,0 +1,25 @@
+"""IPPO: independent PPO, every agent's critic sees only its own observation.
+
+de Witt et al. 2020, "Is Independent Learning All You Need in the StarCraft Multi-Agent
+Challenge?". The algorithm lives in :mod:`marljax.solvers.learners.ppo`; this module fixes the critic.
+
+    from marljax.solvers import ippo
+    train = ippo.make_train(ippo.PPOConfig(total_steps=200_000), marljax.make("mpe/SimpleSpread-v0"))
+    runner, metrics = jax.jit(jax.vmap(train))(jax.random.split(jax.random.PRNGKey(0), 4))
+"""
+
+from marljax.solvers.learners.ppo import PPOConfig, variant
+from marljax.solvers.learners.registry import register_learner
+
+__all__ = ["PPOConfig", "make_train", "make_learner"]
+
+make_learner, make_train = variant(centralised_critic=False)
+
+register_learner(
+    "ippo",
+    PPOConfig,
+    make_learner,
+    "IPPO: independent PPO, each critic reads its own observation (de Witt et al. 2020)",
+    fixed={"centralised_critic": False},
+    hidden=("trained_agents",),
+)

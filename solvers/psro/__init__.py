@@ -1,0 +1,12 @@
+"""Policy-Space Response Oracles (PSRO; Lanctot et al., 2017).
+
+Read in this order: :mod:`.meta_solvers` (meta-game -> meta-strategy), :mod:`.loop` (the
+jitted PSRO loop with the exact oracle for normal-form games), :mod:`.oracles.rl` (PPO best
+responses in two-team environments).
+"""
+
+from marljax.solvers.psro import meta_solvers
+from marljax.solvers.psro.loop import *  # noqa: F401,F403
+from marljax.solvers.psro.loop import __all__ as _loop_all
+
+__all__ = ["meta_solvers"] + list(_loop_all)

@@ -1,0 +1,1 @@
+"""PSRO's best-response oracles: exact (normal-form games) and PPO (environments)."""
