@@ -64,6 +64,10 @@ class MultiAgentEnv(Environment):
     max_steps: int
     #: ``"discrete"`` or ``"continuous"``.
     action_type: str = "discrete"
+    #: The scalar metrics the env reports each step in ``timestep.extras["metrics"]`` (on reset
+    #: too, with the same keys), and how an episode aggregates each: ``"sum"`` (e.g. crashes),
+    #: ``"mean"`` (e.g. an order parameter) or ``"final"`` (e.g. success at the end).
+    metrics: dict = {}
 
     @property
     def num_actions(self) -> int:

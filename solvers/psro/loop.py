@@ -33,7 +33,8 @@ from flax import struct
 from marljax.checks import check_payoffs
 from marljax.solvers.equilibria.rae import opponent_moments
 from marljax.solvers.game import payoffs as normal_form
-from marljax.solvers.psro.meta_solvers import RAE_DEFAULT_GAMMA, MetaSolver, is_zero_sum, make_meta_solver
+from marljax.solvers.game.properties import is_symmetric, is_zero_sum
+from marljax.solvers.psro.meta_solvers import RAE_DEFAULT_GAMMA, MetaSolver, make_meta_solver
 
 __all__ = [
     "PSROState",
@@ -107,15 +108,6 @@ def exact_best_response(payoffs: chex.Array, profile: Sequence[chex.Array], gamm
         mean, cov = opponent_moments(payoffs, profile, i)
         out.append(jnp.argmax(mean - gamma * jnp.diag(cov)))
     return jnp.stack(out).astype(jnp.int32)
-
-
-def is_symmetric(payoffs, atol: float = 1e-6) -> bool:
-    """Whether a concrete game is two-player symmetric: ``u_2 = u_1^T``."""
-    return (
-        payoffs.shape[0] == 2
-        and payoffs.shape[1] == payoffs.shape[2]
-        and bool(jnp.max(jnp.abs(payoffs[1] - payoffs[0].T)) <= atol)
-    )
 
 
 def check_budget(max_population: int, iterations: int) -> None:

@@ -34,6 +34,7 @@ import jax.numpy as jnp
 
 from marljax.checks import check_payoffs, is_concrete
 from marljax.solvers.base import dominate_empty_slots
+from marljax.solvers.game.properties import is_zero_sum
 
 __all__ = ["MetaSolver", "META_SOLVERS", "make_meta_solver", "dominate_empty_slots", "is_zero_sum"]
 
@@ -142,11 +143,6 @@ META_SOLVERS: dict[str, Callable] = {
     "ce": _optional("equilibria.correlated", _max_welfare_ce),
     "alpharank": _optional("equilibria.alpharank", _alpharank),
 }
-
-
-def is_zero_sum(payoffs, atol: float = 1e-6) -> bool:
-    """Whether a concrete two-player game is zero-sum (``u_1 + u_2 = 0`` everywhere)."""
-    return payoffs.shape[0] == 2 and bool(jnp.max(jnp.abs(payoffs[0] + payoffs[1])) <= atol)
 
 
 def available() -> list[str]:

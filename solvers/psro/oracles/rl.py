@@ -34,9 +34,10 @@ from flax import struct
 from jumanji.wrappers import Wrapper
 
 from marljax.checks import check_positive
+from marljax.solvers.game.properties import is_zero_sum
 from marljax.solvers.learners.ppo import PPOConfig, make_learner
 from marljax.solvers.psro.loop import check_budget
-from marljax.solvers.psro.meta_solvers import MetaSolver, is_zero_sum, make_meta_solver
+from marljax.solvers.psro.meta_solvers import MetaSolver, make_meta_solver
 
 __all__ = ["RLOracleConfig", "RLPSROState", "RLPSROMetrics", "make_rl_psro", "run_rl_psro", "team_masks"]
 
