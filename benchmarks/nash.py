@@ -9,8 +9,12 @@
    ``linprog(method="highs")`` on random zero-sum games; max |value difference| vs HiGHS.
 3. Batched throughput: games per second for ``--batch`` (default 1,000) 20x20 games in one
    vmapped call (marljax), vs nashpy solving them one after the other (a sample, timed).
+4. Every registered solver's public call (``marljax.solvers.registry.solve(name, game)``, which
+   validates and calls the solver's public function) on ``--public-size`` games: the first call
+   (it compiles) and the median of later calls on other games of the same shape (they must not).
 
-Timings are medians of per-game wall-clock times after compilation. Run:
+Timings of sections 1-2 are medians of per-game wall-clock times of the public call
+(``nash.lemke_howson(game)``, ``nash.zero_sum(game)``) after its one compilation per shape. Run:
 ``python benchmarks/nash.py`` (add ``--quick`` for a smoke run).
 """
 
@@ -26,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from marljax.envs.matrix import games
-from marljax.solvers import nash
+from marljax.solvers import nash, registry
 
 
 def nash_conv64(a: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
@@ -73,8 +77,8 @@ def bench_lemke_howson(sizes, num_games, timeout):
     for size in sizes:
         keys = jax.random.split(jax.random.PRNGKey(size), num_games)
         batch = np.asarray(jax.vmap(lambda k: games.random_general_sum(k, (size, size)))(keys), np.float64)
-        solve = jax.jit(nash.lemke_howson)
-        jax.block_until_ready(solve(jnp.asarray(batch[0], jnp.float32)))  # compile once per shape
+        solve = nash.lemke_howson  # the public call: validated, compiled once per shape
+        jax.block_until_ready(solve(jnp.asarray(batch[0], jnp.float32)))
         ours_ok, ours_t, theirs_ok, theirs_t, outcomes = 0, [], 0, [], {}
         for g in batch:
             game32 = jnp.asarray(g, jnp.float32)
@@ -120,7 +124,7 @@ def bench_zero_sum(sizes, num_games):
     for size in sizes:
         keys = jax.random.split(jax.random.PRNGKey(1000 + size), num_games)
         batch = jax.vmap(lambda k: games.random_zero_sum(k, (size, size)))(keys)
-        solve = jax.jit(nash.zero_sum)
+        solve = nash.zero_sum  # the public call: validated, compiled once per shape
         jax.block_until_ready(solve(batch[0]))
         ours_t, np_t, hi_t, max_err, ours_ok, np_ok = [], [], [], 0.0, 0, 0
         for g in batch:
@@ -192,6 +196,29 @@ def bench_batched(num_games, sample, timeout):
     return out
 
 
+def bench_public_calls(size: int, num_games: int):
+    """``(name, first call seconds, median later call seconds)`` for every registered solver."""
+    rows = []
+    for name in registry.solver_names():
+        spec = registry.get_solver(name)
+        make = games.random_zero_sum if spec.zero_sum else games.random_general_sum
+        batch = [make(jax.random.PRNGKey(k), (size, size)) for k in range(num_games + 1)]
+        tic = time.perf_counter()
+        jax.block_until_ready(registry.solve(name, batch[0]))
+        first = time.perf_counter() - tic
+        later = []
+        for game in batch[1:]:
+            tic = time.perf_counter()
+            jax.block_until_ready(registry.solve(name, game))
+            later.append(time.perf_counter() - tic)
+        rows.append((name, first, statistics.median(later)))
+        print(
+            f"  {name} {size}x{size}: first {first * 1e3:.0f} ms, then {statistics.median(later) * 1e3:.2f} ms",
+            flush=True,
+        )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lh-sizes", type=int, nargs="+", default=[10, 30, 50, 100])
@@ -200,6 +227,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=20.0, help="nashpy LH per-game limit (s)")
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--sample", type=int, default=20, help="nashpy games timed for the throughput row")
+    parser.add_argument("--public-size", type=int, default=5, help="game size of the public-call timings")
     parser.add_argument("--quick", action="store_true", help="small smoke run")
     args = parser.parse_args()
     if args.quick:
@@ -208,6 +236,7 @@ def main() -> None:
     lh = bench_lemke_howson(args.lh_sizes, args.games, args.timeout)
     zs = bench_zero_sum(args.zs_sizes, max(3, args.games // 2))
     batched = bench_batched(args.batch, args.sample, args.timeout)
+    public = bench_public_calls(args.public_size, 3 if args.quick else 10)
 
     print(
         "\n| solver | games | marljax solved | marljax median | peer | peer solved | peer median | ratio (peer/marljax) |"
@@ -234,6 +263,12 @@ def main() -> None:
         f"| zero-sum batched 20x20 (vmap) | {args.batch} | {zs_success:.0%} | {zs_rate:,.0f} games/s | nashpy LP (sequential) "
         f"| | {batched['nashpy_linear_program'][0]:,.1f} games/s | {zs_rate / batched['nashpy_linear_program'][0]:,.0f}x |"
     )
+    print(
+        f"\n| solver (public call, {args.public_size}x{args.public_size}) | first call (compiles) | later calls (median) |"
+    )
+    print("|---|---|---|")
+    for name, first, later in public:
+        print(f"| {name} | {first * 1e3:.0f} ms | {later * 1e3:.2f} ms |")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ and pure-functional equilibrium solvers and learners.
 """
 
 from marljax.env import MultiAgentEnv
+from marljax.evaluation import EpisodeBatch, play_episodes
 from marljax.registry import UnknownEnvError, describe, make, register, registered
 from marljax.rollout import random_policy, rollout, sample_valid_actions
 from marljax.types import Observation, TimeStep, Trajectory
@@ -12,6 +13,8 @@ from marljax.types import Observation, TimeStep, Trajectory
 __version__ = "0.1.0"
 
 __all__ = [
+    "EpisodeBatch",
+    "play_episodes",
     "MultiAgentEnv",
     "Observation",
     "TimeStep",

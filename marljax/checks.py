@@ -3,16 +3,38 @@
 Checks run only on concrete values: under ``jit``/``vmap`` the inputs are tracers and the
 checks are skipped, so the hot path pays nothing. Call the public functions once outside jit
 (or validate explicitly with these helpers) to get a clear ``ValueError`` for bad input.
+
+Option checkers (:func:`integer`, :func:`number`, :func:`optional`, :func:`boolean`) are
+values: ``check(name, value) -> value`` raises ``ValueError`` naming the option, or returns it
+as a plain Python ``int``/``float``/``bool`` (so equal options hash equal and jit's cache of
+static arguments hits). Solvers declare them once per entry point
+(:func:`marljax.solvers.base.validated`); envs and configs can use them the same way.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+import math
+import numbers
+from typing import Any, Callable, Sequence
 
 import jax
 import numpy as np
 
-__all__ = ["is_concrete", "check_payoffs", "check_profile", "check_positive"]
+__all__ = [
+    "is_concrete",
+    "check_payoffs",
+    "check_profile",
+    "check_positive",
+    "Check",
+    "integer",
+    "number",
+    "optional",
+    "boolean",
+]
+
+#: ``check(name, value) -> value``: raises ``ValueError`` naming ``name``, or returns the value
+#: as a plain Python scalar.
+Check = Callable[[str, Any], Any]
 
 SIMPLEX_ATOL = 1e-4
 
@@ -72,3 +94,65 @@ def check_positive(**values) -> None:
     for name, value in values.items():
         if not value > 0:
             raise ValueError(f"{name} must be positive; got {value!r}")
+
+
+def _described(value) -> str:
+    return f"{value!r} (a {type(value).__name__})" if isinstance(value, (str, bytes)) else repr(value)
+
+
+def integer(minimum: int = 1) -> Check:
+    """An ``int`` (Python or numpy, not ``bool``, not a string) ``>= minimum``."""
+
+    def check(name: str, value):
+        if isinstance(value, jax.core.Tracer):
+            return value
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+            raise ValueError(f"{name} must be an integer >= {minimum}; got {_described(value)}")
+        if value < minimum:
+            raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+        return int(value)
+
+    return check
+
+
+def number(low: float | None = None, high: float | None = None, *, open_low=False, open_high=False, infinite=False):
+    """A real number (not ``bool``, not a string, not NaN) in ``[low, high]`` (an open end with
+    ``open_low``/``open_high``); finite unless ``infinite``."""
+    bounds = ("(" if open_low else "[") + f"{'-inf' if low is None else low}, {'inf' if high is None else high}"
+    bounds += ")" if open_high else "]"
+
+    def check(name: str, value):
+        if isinstance(value, jax.core.Tracer):
+            return value
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise ValueError(f"{name} must be a number in {bounds}; got {_described(value)}")
+        value = float(value)
+        if math.isnan(value) or (math.isinf(value) and not infinite):
+            raise ValueError(f"{name} must be a finite number in {bounds}; got {value!r}")
+        below = low is not None and (value <= low if open_low else value < low)
+        above = high is not None and (value >= high if open_high else value > high)
+        if below or above:
+            raise ValueError(f"{name} must be in {bounds}; got {value!r}")
+        return value
+
+    return check
+
+
+def optional(check: Check) -> Check:
+    """``None`` or what ``check`` accepts."""
+
+    def optional_check(name: str, value):
+        return None if value is None else check(name, value)
+
+    return optional_check
+
+
+def boolean() -> Check:
+    """``True`` or ``False`` (a numpy bool too)."""
+
+    def check(name: str, value):
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"{name} must be True or False; got {_described(value)}")
+        return bool(value)
+
+    return check

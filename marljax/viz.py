@@ -10,7 +10,7 @@ import matplotlib.ticker
 if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
     matplotlib.use("Agg")  # no display on servers and CI
 
-__all__ = ["save_figure", "animate", "plot_curves"]
+__all__ = ["save_figure", "animate", "plot_curves", "plot_exploitability", "plot_meta_strategies"]
 
 
 def save_figure(fig, path) -> pathlib.Path:
@@ -67,3 +67,39 @@ def animate(env, states, path, fps: int = 10) -> pathlib.Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0)
     return path
+
+
+def plot_exploitability(curves: dict, path, title: str = ""):
+    """PSRO's curves ``{label: nash_conv per iteration}`` on a log scale (floored at 1e-12, so
+    an exact zero still shows)."""
+    import numpy as np
+
+    floored = {k: (np.arange(len(v)), np.maximum(np.abs(np.asarray(v)), 1e-12)) for k, v in curves.items()}
+    return plot_curves(floored, path, "PSRO iteration", "NashConv of the meta-strategy", title, logy=True)
+
+
+def plot_meta_strategies(mixtures: list, path, title: str = "", action_names=None, ylabel: str = "action"):
+    """One panel per player: a distribution (rows: actions or population slots) per PSRO
+    iteration (columns); ``mixtures[i]`` is ``[iterations, A_i]``."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, axes = plt.subplots(1, len(mixtures), figsize=(4.5 * len(mixtures), 3.6), squeeze=False)
+    for i, (ax, mix) in enumerate(zip(axes[0], mixtures)):
+        image = ax.imshow(
+            np.asarray(mix).T,
+            aspect="auto",
+            origin="lower",
+            cmap="viridis",
+            vmin=0.0,
+            vmax=1.0,
+            interpolation="nearest",
+        )
+        ax.set_xlabel("PSRO iteration")
+        ax.set_ylabel(ylabel)
+        if action_names is not None:
+            ax.set_yticks(range(len(action_names[i])), action_names[i])
+        ax.set_title(f"player {i + 1}")
+    fig.colorbar(image, ax=axes[0].tolist(), label="probability")
+    fig.suptitle(title)
+    return save_figure(fig, path)

@@ -2,7 +2,7 @@
 
 Auto-reset and vmap are Jumanji's own (they only touch ``step_type`` and ``state.key``, so a
 leading agent axis passes through untouched); ``EpisodeStatistics`` is ours because Jumanji
-has no per-agent return tracking.
+has no per-agent return tracking, nor env metrics (see :mod:`marljax.metrics`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import chex
 import jax.numpy as jnp
 from jumanji.wrappers import AutoResetWrapper, VmapAutoResetWrapper, VmapWrapper, Wrapper
 
+from marljax import metrics as env_metrics
 from marljax.types import TimeStep
 
 __all__ = [
@@ -35,21 +36,34 @@ class EpisodeStatsState:
     returned_episode_return: chex.Array  # [N] return of the last finished episode
     returned_episode_length: chex.Array  # [] length of the last finished episode
     returned_episode: chex.Array  # [] bool, True on the step an episode ends
+    episode_metrics: dict  # {name: []} running totals of the episode in progress (marljax.metrics)
+    returned_episode_metrics: dict  # {name: []} aggregated metrics of the last finished episode
 
 
 class EpisodeStatistics(Wrapper):
-    """Track undiscounted per-agent returns and episode lengths.
+    """Track undiscounted per-agent returns, episode lengths and the env's metrics.
 
     Put it *inside* an auto-reset wrapper's view of the world by wrapping the auto-reset env:
     ``EpisodeStatistics(AutoResetWrapper(env))``. On the step an episode ends,
-    ``timestep.extras`` carries ``episode_return [N]``, ``episode_length`` and
-    ``returned_episode = True``; on other steps it repeats the last finished episode's values.
+    ``timestep.extras`` carries ``episode_return [N]``, ``episode_length``,
+    ``episode_metrics`` (``{name: []}``, the env's declared metrics aggregated over the episode
+    by :mod:`marljax.metrics`; ``{}`` for an env without metrics) and ``returned_episode = True``;
+    on other steps it repeats the last finished episode's values (zeros before the first).
+
+    Raises:
+        ValueError: the env declares a metric with an unknown aggregation.
     """
+
+    def __init__(self, env):
+        super().__init__(env)
+        self._metrics = env_metrics.declared_metrics(env)
 
     def reset(self, key: chex.PRNGKey) -> Tuple[EpisodeStatsState, TimeStep]:
         env_state, timestep = self._env.reset(key)
+        env_metrics.step_metrics(timestep.extras, self._metrics)  # the reset reports the declared keys too
         n = self._env.num_agents
         zeros = jnp.zeros((n,), jnp.float32)
+        no_metrics = env_metrics.zeros(self._metrics)
         state = EpisodeStatsState(
             env_state=env_state,
             key=env_state.key,
@@ -58,6 +72,8 @@ class EpisodeStatistics(Wrapper):
             returned_episode_return=zeros,
             returned_episode_length=jnp.int32(0),
             returned_episode=jnp.bool_(False),
+            episode_metrics=no_metrics,
+            returned_episode_metrics=no_metrics,
         )
         return state, self._with_stats(timestep, state)
 
@@ -66,6 +82,10 @@ class EpisodeStatistics(Wrapper):
         done = timestep.last()
         ret = state.episode_return + timestep.reward
         length = state.episode_length + 1
+        totals = env_metrics.accumulate(
+            state.episode_metrics, env_metrics.step_metrics(timestep.extras, self._metrics), self._metrics
+        )
+        finished = env_metrics.finish(totals, length, self._metrics)
         state = EpisodeStatsState(
             env_state=env_state,
             key=env_state.key,
@@ -74,6 +94,10 @@ class EpisodeStatistics(Wrapper):
             returned_episode_return=jnp.where(done, ret, state.returned_episode_return),
             returned_episode_length=jnp.where(done, length, state.returned_episode_length),
             returned_episode=done,
+            episode_metrics={name: jnp.where(done, 0.0, total) for name, total in totals.items()},
+            returned_episode_metrics={
+                name: jnp.where(done, finished[name], state.returned_episode_metrics[name]) for name in finished
+            },
         )
         return state, self._with_stats(timestep, state)
 
@@ -84,6 +108,7 @@ class EpisodeStatistics(Wrapper):
             episode_return=state.returned_episode_return,
             episode_length=state.returned_episode_length,
             returned_episode=state.returned_episode,
+            episode_metrics=state.returned_episode_metrics,
         )
         return timestep.replace(extras=extras)
 

@@ -15,7 +15,7 @@ and vmap-able over games of one shape, and returns a result with ``.profile``,
 ``.nash_conv`` and ``.success`` (see :mod:`marljax.solvers.base`).
 """
 
-from marljax.solvers import base, dynamics, game, psro
+from marljax.solvers import base, dynamics, game, psro, registry
 from marljax.solvers.dynamics import (
     fictitious_play,
     optimistic_mwu,
@@ -35,6 +35,7 @@ from marljax.solvers.psro.oracles import rl as psro_rl
 
 __all__ = [
     "base",
+    "registry",
     "game",
     "lp",
     "nash",

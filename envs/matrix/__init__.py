@@ -1,5 +1,7 @@
 """Matrix games: the payoff catalog, generators, and the repeated game as an env."""
 
+import inspect
+
 import jax
 
 from marljax.envs.matrix import games
@@ -25,6 +27,11 @@ def _named(game_fn):
     def factory(horizon: int = 10, **game_kwargs):
         return MatrixGame(game_fn(**game_kwargs), horizon)
 
+    # The registry checks user options against this signature: the horizon and the game's own
+    # parameters (e.g. stag_stag for the stag hunt), nothing else.
+    horizon = inspect.Parameter("horizon", inspect.Parameter.KEYWORD_ONLY, default=10, annotation=int)
+    game_parameters = [p.replace(kind=p.KEYWORD_ONLY) for p in inspect.signature(game_fn).parameters.values()]
+    factory.__signature__ = inspect.Signature([horizon, *game_parameters])
     return factory
 
 

@@ -5,8 +5,9 @@
 - **Observation**: ``agents_view [n, sum_i A_i]`` -- the previous joint action, one one-hot
   block per player (all zeros on the first round); every agent sees the same vector, which
   is also the ``global_state``. ``agent_type`` is the player index.
-- **Action**: ``[n]`` int32, player ``i`` choosing in ``0..A_i-1``; out-of-range actions are
-  clipped to the nearest valid one (the mask says which are valid).
+- **Action**: ``[n]`` int32, player ``i`` choosing in ``0..A_i-1`` (the mask says which are
+  valid). Outside jit the base class rejects any other action with a ``ValueError``; inside
+  jit an out-of-range action is clipped to the nearest valid one.
 - **Reward**: ``[n]`` float32, ``u[:, a_1, ..., a_n]`` for the joint action played.
 - **Termination**: after ``horizon`` rounds (discount 0 on the last step; 1 before).
 """

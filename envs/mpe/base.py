@@ -2,7 +2,9 @@
 
 A task subclasses :class:`ParticleEnv`, builds its :class:`~marljax.physics.particles.ParticleWorld`
 and implements ``_views(pos, vel)`` (each controlled agent's observation) and
-``_rewards(pos, vel)``; optional ``_scripted_control`` moves world agents no learner controls.
+``_rewards(pos, vel)``; optional ``_scripted_control`` moves world agents no learner controls, and
+``_metric_values(pos, vel)`` reports the metrics the task declares in ``metrics`` (see
+:mod:`marljax.metrics`) in ``timestep.extras["metrics"]``.
 """
 
 from __future__ import annotations
@@ -102,8 +104,13 @@ class ParticleEnv(MultiAgentEnv):
     def _rewards(self, pos: chex.Array, vel: chex.Array) -> chex.Array:
         """Reward ``[num_agents]`` of the world after a step."""
 
-    def _extras(self, pos: chex.Array, vel: chex.Array) -> dict:
+    def _metric_values(self, pos: chex.Array, vel: chex.Array) -> dict:
+        """``{name: float32 scalar}`` for every name in ``metrics``, measured on the world ``pos, vel``."""
         return {}
+
+    def _extras(self, pos: chex.Array, vel: chex.Array) -> dict:
+        values = self._metric_values(pos, vel)
+        return {"metrics": {name: jnp.asarray(values[name], jnp.float32) for name in self.metrics}}
 
     def _scripted_control(self, pos: chex.Array, vel: chex.Array) -> chex.Array:
         """Control force ``[num_world_agents - num_agents, 2]`` of the agents no learner drives."""

@@ -15,7 +15,12 @@ constants follow JaxMARL's ``MPE_simple_spread_v3`` so that transitions match it
 - **Reward** ``[N]``: ``local_ratio * (-#collisions of agent i) + (1 - local_ratio) *
   (-sum over landmarks of the distance to its nearest agent)``; default local_ratio 0.5.
 - **Termination**: none; truncation after ``max_steps`` = 25 steps.
-- **Extras**: ``landmark_distance`` (sum of nearest-agent distances), ``collisions`` (pairs).
+- **Metrics** (``extras["metrics"]``, see :mod:`marljax.metrics`): ``collisions`` (colliding
+  agent pairs this step; an episode sums them), ``occupied_landmarks`` (landmarks with an agent
+  within ``OCCUPIED_DISTANCE`` = 0.1 of their centre, MPE's ``benchmark_data`` criterion; an
+  episode reports the final value: how many are covered when it ends, the task's outcome) and
+  ``landmark_distance`` (sum over landmarks of the nearest agent's distance; an episode reports
+  the mean over its steps, the quantity the shared reward integrates).
 """
 
 from __future__ import annotations
@@ -29,10 +34,13 @@ from marljax.physics.particles import ParticleWorld, pairwise_distance, pairwise
 __all__ = ["SimpleSpread"]
 
 AGENT_RADIUS, LANDMARK_RADIUS, ACCEL = 0.15, 0.05, 5.0
+OCCUPIED_DISTANCE = 0.1  # MPE's benchmark_data: a landmark is occupied by an agent this close
 
 
 class SimpleSpread(ParticleEnv):
     """Cooperative navigation: cover every landmark, avoid each other."""
+
+    metrics = {"collisions": "sum", "occupied_landmarks": "final", "landmark_distance": "mean"}
 
     def __init__(
         self,
@@ -78,15 +86,18 @@ class SimpleSpread(ParticleEnv):
         radius = jnp.asarray(self.world.radius[:n])
         return pairwise_overlap(pos[:n], pos[:n], radius, radius) & ~jnp.eye(n, dtype=bool)
 
-    def _landmark_distance(self, pos):
-        return jnp.sum(jnp.min(pairwise_distance(pos[: self.num_agents], pos[self.num_agents :]), axis=0))
+    def _nearest_agent_distance(self, pos):
+        """``[L]`` each landmark's distance to its nearest agent."""
+        return jnp.min(pairwise_distance(pos[: self.num_agents], pos[self.num_agents :]), axis=0)
 
     def _rewards(self, pos, vel):
         local = -jnp.sum(self._collisions(pos), axis=1).astype(jnp.float32)
-        return self.local_ratio * local + (1.0 - self.local_ratio) * -self._landmark_distance(pos)
+        return self.local_ratio * local + (1.0 - self.local_ratio) * -jnp.sum(self._nearest_agent_distance(pos))
 
-    def _extras(self, pos, vel):
+    def _metric_values(self, pos, vel):
+        nearest = self._nearest_agent_distance(pos)
         return {
-            "landmark_distance": self._landmark_distance(pos),
-            "collisions": jnp.sum(self._collisions(pos)).astype(jnp.int32) // 2,
+            "collisions": jnp.sum(self._collisions(pos)) / 2,  # each pair is counted from both sides
+            "occupied_landmarks": jnp.sum(nearest < OCCUPIED_DISTANCE),
+            "landmark_distance": jnp.sum(nearest),
         }

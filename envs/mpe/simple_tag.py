@@ -21,7 +21,8 @@ follow JaxMARL's ``MPE_simple_tag_v3`` so that transitions match it to 1e-4.
   gets -10 per contact with a predator minus a boundary penalty per coordinate
   (0 below 0.9, 10 (|x| - 0.9) below 1, min(exp(2|x| - 2), 10) beyond).
 - **Termination**: none; truncation after ``max_steps`` = 25 steps.
-- **Extras**: ``catches`` -- predator-prey contacts this step.
+- **Metrics** (``extras["metrics"]``, see :mod:`marljax.metrics`): ``catches``, the
+  predator-prey contacts this step; an episode sums them.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ def boundary_penalty(pos):
 
 class SimpleTag(ParticleEnv):
     """Predator-prey with per-agent speeds and learning or scripted prey."""
+
+    metrics = {"catches": "sum"}
 
     def __init__(
         self,
@@ -135,8 +138,8 @@ class SimpleTag(ParticleEnv):
         prey = -10.0 * jnp.sum(catches, axis=1) - boundary_penalty(pos[self.num_predators : self.num_world_agents])
         return jnp.concatenate([predator, prey])[: self.num_agents]
 
-    def _extras(self, pos, vel):
-        return {"catches": jnp.sum(self._catches(pos)).astype(jnp.int32)}
+    def _metric_values(self, pos, vel):
+        return {"catches": jnp.sum(self._catches(pos))}
 
     def _scripted_control(self, pos, vel):
         if self.prey_mode == "learn":

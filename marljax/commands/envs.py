@@ -5,14 +5,15 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "envs",
         help="list registered environments",
-        description="List every registered env with a one-line description.",
+        description="List every registered env with a one-line description (--verbose: its options and metrics).",
     )
     p.add_argument("--family", help="only envs of this family (e.g. matrix, mpe)")
+    p.add_argument("--verbose", "-v", action="store_true", help="also list each env's options and metrics")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from marljax.registry import describe, registered
+    from marljax.registry import describe, env_metrics, env_options, registered
 
     names = [n for n in registered() if args.family is None or n.split("/")[0] == args.family]
     if not names:
@@ -22,4 +23,9 @@ def run(args) -> int:
     width = max(len(n) for n in names)
     for name in names:
         print(f"{name:<{width}}  {describe(name)}")
+        if args.verbose:
+            options = ", ".join(f"{k}={v!r}" for k, v in env_options(name).items())
+            print(f"{'':<{width}}  options: {options or '-'}")
+            metrics = ", ".join(f"{k} ({how})" for k, how in env_metrics(name).items())
+            print(f"{'':<{width}}  metrics: {metrics or '-'}")
     return 0

@@ -1,138 +1,152 @@
 """``marljax solve GAME --solver NAME``: solve a normal-form game and print the equilibrium.
 
-GAME is a catalog name (``marljax.envs.matrix.CATALOG``: prisoners_dilemma, biased_rps, ...) or a
-payoff file: ``.npy`` holding a ``[n, A_1..A_n]`` array, or ``.json`` holding that array as
-nested lists (or ``{"payoffs": [...]}``). Prints each player's strategy, the expected payoffs and
-the NashConv of the answer (plus the value / joint distribution where the solver has one).
+GAME is a catalog name (``marljax.envs.matrix.CATALOG``: prisoners_dilemma, biased_rps, ...), a
+generator with a size (``random_zero_sum:5``), a matrix env (``matrix/StagHunt-v0``) or a payoff
+file: ``.npy`` holding a ``[n, A_1..A_n]`` array, or ``.json`` holding that array as nested
+lists (or ``{"payoffs": [...]}``). Prints each player's strategy, the expected payoffs and the
+NashConv of the answer (plus the value / joint distribution where the solver has one). Every
+solver of :mod:`marljax.solvers.registry` is accepted, with each of its options as a flag.
 """
 
 from __future__ import annotations
 
-SOLVERS = {
-    "zero_sum": "two-player zero-sum LP (value and minimax strategies)",
-    "lemke_howson": "two-player general-sum, all starting labels, verified",
-    "support_enumeration": "every equilibrium of a small non-degenerate two-player game",
-    "fictitious_play": "n players; average of fictitious play",
-    "replicator_dynamics": "n players; last iterate of discrete replicator dynamics",
-    "projected_replicator_dynamics": "n players; PRD average (PSRO meta-solver)",
-    "regret_matching": "n players; average of regret matching",
-    "regret_matching_plus": "n players; average of regret matching+",
-    "optimistic_mwu": "n players; last iterate of optimistic multiplicative weights",
-    "alpharank": "n players; alpha-Rank stationary distribution (marginals)",
-    "ce": "n players; max-welfare correlated equilibrium (LP)",
-    "cce": "n players; max-welfare coarse correlated equilibrium (LP)",
-}
+import argparse
+import functools
+
+import numpy as np
+
+from marljax.envs.matrix import load_game
+from marljax.solvers import nash, registry
+from marljax.solvers.dynamics import DynamicsResult
+from marljax.solvers.equilibria.alpharank import AlphaRankResult
+from marljax.solvers.equilibria.correlated import CorrelatedResult
+from marljax.solvers.equilibria.rae import RAEResult
+from marljax.solvers.equilibria.support_enumeration import SupportEnumerationResult, equilibria
+from marljax.solvers.equilibria.zero_sum import ZeroSumResult
 
 
 def add_parser(subparsers) -> None:
+    names = registry.solver_names()
     p = subparsers.add_parser(
         "solve",
         help="solve a matrix game: equilibrium, payoffs and NashConv",
-        description=__doc__.split("\n\n")[1] + "\n\nSolvers: " + "; ".join(f"{k} ({v})" for k, v in SOLVERS.items()),
+        description=__doc__.split("\n\n")[1]
+        + "\n\nSolvers: "
+        + "; ".join(f"{n} ({registry.get_solver(n).description})" for n in names),
     )
-    p.add_argument("game", metavar="GAME", help="catalog name or a .npy/.json payoff file")
-    p.add_argument(
-        "--solver",
-        default="lemke_howson",
-        choices=sorted(SOLVERS),
-        metavar="NAME",
-        help=f"one of: {', '.join(sorted(SOLVERS))} (default: lemke_howson)",
-    )
-    p.add_argument("--steps", type=int, default=5000, help="iterations for learning dynamics (default 5000)")
-    p.add_argument("--alpha", type=float, default=10.0, help="alpha-Rank ranking intensity ('inf' for the limit)")
-    p.add_argument("--population-size", type=int, default=50, help="alpha-Rank population size (default 50)")
+    p.add_argument("game", metavar="GAME", help="catalog name, GENERATOR:SIZE, matrix env, or a .npy/.json file")
+    p.add_argument("--solver", default="nash", metavar="NAME", help=f"one of: {', '.join(names)} (default: nash)")
+    # Every option of every registered solver is a flag; a solver given one it does not take
+    # gets a one-line error from the registry.
+    takers: dict[str, list[str]] = {}
+    for name in names:
+        for option in registry.get_solver(name).defaults:
+            takers.setdefault(option, []).append(name)
+    for option, solvers in sorted(takers.items()):
+        flags = [f"--{option.replace('_', '-')}"] + (["--steps"] if option == "num_steps" else [])
+        defaults = sorted({repr(registry.get_solver(s).defaults[option]) for s in solvers})
+        p.add_argument(
+            *flags,
+            dest=option,
+            type=_value,
+            default=argparse.SUPPRESS,
+            metavar="VALUE",
+            help=f"option of {', '.join(solvers)} (default {' / '.join(defaults)})",
+        )
     p.set_defaults(func=run)
 
 
-def load_game(spec: str):
-    """A catalog game by name, or the payoff tensor stored in a .npy/.json file."""
-    import json
-    import pathlib
-
-    import numpy as np
-
-    from marljax.envs.matrix import CATALOG
-
-    if spec in CATALOG:
-        return np.asarray(CATALOG[spec]())
-    path = pathlib.Path(spec)
-    if path.suffix not in (".npy", ".json"):
-        raise ValueError(
-            f"unknown game {spec!r}: give a catalog name ({', '.join(sorted(CATALOG))}) or a .npy/.json payoff file"
-        )
-    if not path.exists():
-        raise ValueError(f"payoff file {spec} does not exist")
-    if path.suffix == ".npy":
-        return np.load(path)
-    data = json.loads(path.read_text())
-    data = data["payoffs"] if isinstance(data, dict) and "payoffs" in data else data
-    try:
-        return np.asarray(data, dtype=np.float64).astype(np.float32)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{spec} does not hold a rectangular numeric payoff tensor: {err}") from None
+def _value(text: str):
+    """A flag's value: an int, a float (``inf`` too), ``none``/``true``/``false``, else the text."""
+    for parse in (int, float):
+        try:
+            return parse(text)
+        except ValueError:
+            pass
+    return {"none": None, "true": True, "false": False}.get(text.lower(), text)
 
 
-def _solve(payoffs, args):
-    from marljax import solvers
-    from marljax.solvers import correlated, dynamics
-
-    name = args.solver
-    if name in ("zero_sum", "lemke_howson", "support_enumeration"):
-        return getattr(solvers, name)(payoffs)
-    if name == "alpharank":
-        return solvers.alpharank(payoffs, alpha=args.alpha, population_size=args.population_size)
-    if name in ("ce", "cce"):
-        return getattr(correlated, name)(payoffs)
-    builders = {
-        "fictitious_play": dynamics.fictitious_play,
-        "replicator_dynamics": dynamics.replicator_dynamics,
-        "projected_replicator_dynamics": dynamics.projected_replicator_dynamics,
-        "regret_matching": dynamics.regret_matching,
-        "regret_matching_plus": lambda: dynamics.regret_matching(plus=True),
-        "optimistic_mwu": dynamics.optimistic_mwu,
+def run(args) -> int:
+    spec = registry.get_solver(args.solver)
+    given = vars(args)
+    options = {
+        k: given[k] for name in registry.solver_names() for k in registry.get_solver(name).defaults if k in given
     }
-    return builders[name]().solve(payoffs, args.steps)
+    payoffs = load_game(args.game)
+    result = registry.solve(args.solver, payoffs, **options)
+    shape = "x".join(str(a) for a in payoffs.shape[1:])
+    print(f"game: {args.game} ({payoffs.shape[0]} players, {shape})   solver: {args.solver}")
+    for line in describe(result, payoffs):
+        print(line)
+    print(f"success: {bool(result.success)}")
+    # Exact equilibrium solvers fail loudly; iterative ones and alpha-Rank report and exit 0.
+    return 1 if spec.exact and spec.certifies != "distribution" and not bool(result.success) else 0
+
+
+# ------------------------------------------------------------------ output, by result type
 
 
 def _vector(v) -> str:
     return "[" + ", ".join(f"{float(x):.6g}" for x in v) + "]"
 
 
-def run(args) -> int:
-    import numpy as np
+def _array(a) -> str:
+    return np.array2string(np.asarray(a), precision=4, suppress_small=True)
 
-    from marljax.solvers import nash
-    from marljax.solvers.equilibria.support_enumeration import equilibria
 
-    payoffs = load_game(args.game)
-    result = _solve(payoffs, args)
-    shape = "x".join(str(a) for a in payoffs.shape[1:])
-    print(f"game: {args.game} ({payoffs.shape[0]} players, {shape})   solver: {args.solver}")
-    profiles = (
-        [tuple(p) for p in equilibria(result)] if args.solver == "support_enumeration" else [tuple(result.profile)]
-    )
-    if hasattr(result, "gap"):
-        print("marginals of the correlated equilibrium (played independently):")
-    for k, profile in enumerate(profiles):
-        if len(profiles) > 1:
-            print(f"equilibrium {k + 1} of {len(profiles)}:")
-        for i, strategy in enumerate(profile):
-            print(f"  player {i + 1} strategy: {_vector(strategy)}")
-        print(f"  expected payoffs: {_vector(nash.expected_payoffs(payoffs, profile))}")
-        print(f"  NashConv: {float(nash.nash_conv(payoffs, profile)):.3g}")
-    if hasattr(result, "value"):
-        print(f"value (row player): {float(result.value):.8g}")
-    if hasattr(result, "joint"):
-        label = "correlated joint distribution" if hasattr(result, "gap") else "empirical joint play"
-        print(f"{label}:\n{np.array2string(np.asarray(result.joint), precision=4, suppress_small=True)}")
-    if hasattr(result, "gap"):
-        print(f"expected payoffs under the joint: {_vector(result.expected_payoffs)}")
-        print(f"{args.solver.upper()} gap: {float(result.gap):.3g}")
-    if hasattr(result, "stationary"):
-        print(
-            f"stationary distribution:\n{np.array2string(np.asarray(result.stationary), precision=4, suppress_small=True)}"
-        )
-    print(f"success: {bool(result.success)}")
-    # Exact solvers fail loudly; learning dynamics and alpha-Rank report and exit 0.
-    exact = ("zero_sum", "lemke_howson", "support_enumeration", "ce", "cce")
-    return 1 if args.solver in exact and not bool(result.success) else 0
+def _profile_lines(payoffs, profile) -> list[str]:
+    lines = [f"  player {i + 1} strategy: {_vector(s)}" for i, s in enumerate(profile)]
+    lines.append(f"  expected payoffs: {_vector(nash.expected_payoffs(payoffs, profile))}")
+    lines.append(f"  NashConv: {float(nash.nash_conv(payoffs, profile)):.6g}")
+    return lines
+
+
+@functools.singledispatch
+def describe(result, payoffs) -> list[str]:
+    """The lines printed for a result: its profile, then what its type adds."""
+    return _profile_lines(payoffs, tuple(result.profile))
+
+
+@describe.register
+def _(result: ZeroSumResult, payoffs):
+    return _profile_lines(payoffs, tuple(result.profile)) + [f"value (row player): {float(result.value):.8g}"]
+
+
+@describe.register
+def _(result: SupportEnumerationResult, payoffs):
+    found = equilibria(result)
+    lines = []
+    for k, profile in enumerate(found):
+        lines.append(f"equilibrium {k + 1} of {len(found)}:")
+        lines += _profile_lines(payoffs, profile)
+    return lines or ["no equilibrium found (the game may be degenerate: try lemke_howson)"]
+
+
+@describe.register
+def _(result: CorrelatedResult, payoffs):
+    return [
+        "marginals of the correlated equilibrium (played independently):",
+        *_profile_lines(payoffs, tuple(result.profile)),
+        f"correlated joint distribution:\n{_array(result.joint)}",
+        f"expected payoffs under the joint: {_vector(result.expected_payoffs)}",
+        f"gap: {float(result.gap):.3g}",
+    ]
+
+
+@describe.register
+def _(result: DynamicsResult, payoffs):
+    return [*_profile_lines(payoffs, tuple(result.profile)), f"empirical joint play:\n{_array(result.joint)}"]
+
+
+@describe.register
+def _(result: AlphaRankResult, payoffs):
+    return [*_profile_lines(payoffs, tuple(result.profile)), f"stationary distribution:\n{_array(result.stationary)}"]
+
+
+@describe.register
+def _(result: RAEResult, payoffs):
+    return [
+        *_profile_lines(payoffs, tuple(result.profile)),
+        f"RA-gap: {float(result.ra_gap):.3g}",
+        f"reward variance: {_vector(result.variance)}",
+    ]

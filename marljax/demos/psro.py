@@ -22,7 +22,7 @@ def run(out_dir, key) -> dict:
     for name, result in runs.items():
         figures[name] = {
             "profile": [np.asarray(p).round(4).tolist() for p in result.profile],
-            "nash_conv": np.append(np.asarray(result.metrics.exploitability), float(result.exploitability)).tolist(),
+            "nash_conv": np.asarray(psro.nash_conv_curve(result)).tolist(),
             "reward_variance": np.asarray(rae.reward_variance(game, result.profile)).tolist(),
             "expected_payoff": np.asarray(nash.expected_payoffs(game, result.profile)).tolist(),
         }

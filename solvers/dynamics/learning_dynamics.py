@@ -27,6 +27,7 @@ the same on every game.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable, NamedTuple
 
 import chex
@@ -34,15 +35,17 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from marljax.checks import check_positive, check_profile
-from marljax.solvers.base import jit_when_concrete, payoff_range, validate_game
+from marljax import checks
+from marljax.solvers.base import jit_when_concrete, payoff_range, profile_option, validated
 from marljax.solvers.equilibria.correlated import cce_gap, product_distribution
 from marljax.solvers.game import payoffs as normal_form
+from marljax.solvers.game.simplex import normalise, project_simplex
 
 __all__ = [
     "Dynamics",
     "DynamicsState",
     "DynamicsResult",
+    "DYNAMICS_TOLERANCE",
     "solve",
     "fictitious_play",
     "replicator_dynamics",
@@ -50,6 +53,10 @@ __all__ = [
     "regret_matching",
     "optimistic_mwu",
 ]
+
+#: Default ``success`` tolerance of the dynamics, relative to the payoff range (they converge
+#: slowly, so looser than the exact solvers').
+DYNAMICS_TOLERANCE = 1e-3
 
 
 @struct.dataclass
@@ -78,13 +85,56 @@ class DynamicsResult:
     joint: chex.Array
 
 
-class Dynamics(NamedTuple):
-    init: Callable[..., DynamicsState]
-    update: Callable[[DynamicsState, chex.Array], DynamicsState]
-    report_average: bool
-    name: str
+class _Rule(NamedTuple):
+    """How one dynamic starts and steps: ``first_memory(profile, options)`` and
+    ``step(state, payoffs, options) -> (strategies, memory, weight)``."""
 
-    def solve(self, payoffs, num_steps: int, profile=None, tol: float = 1e-3) -> DynamicsResult:
+    first_memory: Callable
+    step: Callable
+    report_average: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Dynamics:
+    """A learning dynamic and its hyper-parameters (optax style: pure ``init``/``update``).
+
+    A frozen, hashable value: two builds with equal hyper-parameters are equal, so
+    ``dynamics.solve`` (jitted with the dynamic as a static argument) compiles once per game
+    shape and hyper-parameters, however often the builder is called.
+    """
+
+    name: str
+    options: tuple = ()  # sorted (name, value) pairs of plain Python scalars
+
+    @property
+    def report_average(self) -> bool:
+        return _RULES[self.name].report_average
+
+    @validated(profile=profile_option)
+    def init(self, payoffs, profile=None) -> DynamicsState:
+        """The state at ``profile`` (default uniform)."""
+        profile = normal_form.uniform_profile(payoffs) if profile is None else tuple(profile)
+        memory = _RULES[self.name].first_memory(profile, dict(self.options))
+        return DynamicsState(
+            strategies=profile,
+            average=profile,
+            average_weight=jnp.ones((), profile[0].dtype),
+            memory=tuple(memory),
+            joint_average=product_distribution(profile),
+            step=jnp.int32(0),
+        )
+
+    def update(self, state: DynamicsState, payoffs) -> DynamicsState:
+        """One step: the new iterate, folded into the running averages."""
+        strategies, memory, weight = _RULES[self.name].step(state, payoffs, dict(self.options))
+        total = state.average_weight + weight
+        mix = weight / total
+        average = tuple(a + mix * (s - a) for a, s in zip(state.average, strategies))
+        joint = state.joint_average + mix * (product_distribution(strategies) - state.joint_average)
+        return DynamicsState(tuple(strategies), average, total, tuple(memory), joint, state.step + 1)
+
+    def solve(self, payoffs, num_steps: int, profile=None, tol: float = DYNAMICS_TOLERANCE) -> DynamicsResult:
+        """``num_steps`` updates in ``lax.scan`` (see :func:`solve`)."""
         return solve(self, payoffs, num_steps, profile, tol)
 
 
@@ -95,156 +145,119 @@ def _scaled_deviations(payoffs: chex.Array, profile) -> list[chex.Array]:
     return [d / payoff_range(payoffs) for d in normal_form.deviation_payoffs(payoffs, profile)]
 
 
-def _normalise(weights: chex.Array) -> chex.Array:
-    total = jnp.sum(weights)
-    return jnp.where(total > 0, weights / jnp.where(total > 0, total, 1.0), 1.0 / weights.shape[0])
-
-
-def _project_to_simplex(v: chex.Array, floor: float | chex.Array = 0.0) -> chex.Array:
-    """Euclidean projection onto ``{x : sum x = 1, x >= floor}`` (sort-based; Duchi et al. 2008)."""
-    size = v.shape[0]
-    mass = 1.0 - floor * size  # what is left above the floor
-    u = jnp.sort(v - floor)[::-1]
-    cssv = jnp.cumsum(u) - mass
-    index = jnp.arange(1, size + 1, dtype=v.dtype)
-    rho = jnp.sum(u - cssv / index > 0)
-    theta = cssv[rho - 1] / rho.astype(v.dtype)
-    return jnp.maximum(v - floor - theta, 0.0) + floor
-
-
-def _state(profile, memory, joint) -> DynamicsState:
-    return DynamicsState(
-        strategies=tuple(profile),
-        average=tuple(profile),
-        average_weight=jnp.ones((), profile[0].dtype),
-        memory=tuple(memory),
-        joint_average=joint,
-        step=jnp.int32(0),
-    )
-
-
-def _advance(state: DynamicsState, strategies, memory, weight=1.0) -> DynamicsState:
-    """New iterate: fold it into the running averages with ``weight``."""
-    total = state.average_weight + weight
-    mix = weight / total
-    average = tuple(a + mix * (s - a) for a, s in zip(state.average, strategies))
-    joint = state.joint_average + mix * (product_distribution(strategies) - state.joint_average)
-    return DynamicsState(tuple(strategies), average, total, tuple(memory), joint, state.step + 1)
-
-
-def _initial_profile(payoffs, profile):
-    if profile is None:
-        return normal_form.uniform_profile(payoffs)
-    check_profile(profile, payoffs.shape[1:])
-    return tuple(jnp.asarray(p, payoffs.dtype) for p in profile)
-
-
-def _builder(name, first_memory, step_fn, report_average) -> Dynamics:
-    def init(payoffs, profile=None) -> DynamicsState:
-        profile = _initial_profile(payoffs, profile)
-        return _state(profile, first_memory(payoffs, profile), product_distribution(profile))
-
-    def update(state: DynamicsState, payoffs) -> DynamicsState:
-        strategies, memory, weight = step_fn(state, payoffs)
-        return _advance(state, strategies, memory, weight)
-
-    return Dynamics(init, update, report_average, name)
-
-
-def _zeros_like_profile(payoffs, profile):
+def _no_memory(profile, options):
     return tuple(jnp.zeros_like(p) for p in profile)
+
+
+def _replicator_step(x, d, step_size):
+    return x + step_size * x * (d - x @ d)
+
+
+def _build(name: str, **options) -> Dynamics:
+    return Dynamics(name, tuple(sorted(options.items())))
 
 
 # ---------------------------------------------------------------------------- dynamics
 
 
+def _fictitious_play_step(state, payoffs, options):
+    devs = normal_form.deviation_payoffs(payoffs, state.average)
+    best = tuple(normal_form.pure_profile(payoffs, [jnp.argmax(d) for d in devs]))
+    return best, state.memory, 1.0
+
+
+def _replicator_dynamics_step(state, payoffs, options):
+    devs = _scaled_deviations(payoffs, state.strategies)
+    new = tuple(normalise(_replicator_step(x, d, options["step_size"])) for x, d in zip(state.strategies, devs))
+    return new, state.memory, 1.0
+
+
+def _projected_replicator_dynamics_step(state, payoffs, options):
+    devs = _scaled_deviations(payoffs, state.strategies)
+    new = tuple(
+        project_simplex(_replicator_step(x, d, options["step_size"]), floor=options["gamma"] / x.shape[0])
+        for x, d in zip(state.strategies, devs)
+    )
+    return new, state.memory, 1.0
+
+
+def _regret_matching_step(state, payoffs, options):
+    devs = _scaled_deviations(payoffs, state.strategies)
+    regrets = tuple(r + d - x @ d for r, d, x in zip(state.memory, devs, state.strategies))
+    if options["plus"]:
+        regrets = tuple(jnp.maximum(r, 0.0) for r in regrets)
+    new = tuple(normalise(r) for r in regrets)
+    # RM+ averages with linearly growing weights (Tammelin et al. 2015).
+    weight = (state.step + 1).astype(state.average_weight.dtype) if options["plus"] else 1.0
+    return new, regrets, weight
+
+
+def _optimistic_mwu_memory(profile, options):
+    logits = tuple(jnp.log(jnp.maximum(p, 1e-30)) for p in profile)
+    return logits + _no_memory(profile, options)
+
+
+def _optimistic_mwu_step(state, payoffs, options):
+    n = len(state.strategies)
+    logits, last = state.memory[:n], state.memory[n:]
+    grads = _scaled_deviations(payoffs, state.strategies)
+    logits = tuple(z + options["step_size"] * (2 * g - g_old) for z, g, g_old in zip(logits, grads, last))
+    logits = tuple(z - jnp.max(z) for z in logits)  # keep exp() in range
+    return tuple(jax.nn.softmax(z) for z in logits), logits + tuple(grads), 1.0
+
+
+_RULES = {
+    "fictitious_play": _Rule(_no_memory, _fictitious_play_step, report_average=True),
+    "replicator_dynamics": _Rule(_no_memory, _replicator_dynamics_step, report_average=False),
+    "projected_replicator_dynamics": _Rule(_no_memory, _projected_replicator_dynamics_step, report_average=True),
+    "regret_matching": _Rule(_no_memory, _regret_matching_step, report_average=True),
+    "optimistic_mwu": _Rule(_optimistic_mwu_memory, _optimistic_mwu_step, report_average=False),
+}
+
+_STEP_SIZE = checks.number(0.0, open_low=True)
+
+
 def fictitious_play() -> Dynamics:
     """Simultaneous fictitious play: ``avg_{t+1} = avg_t + (BR(avg_t) - avg_t) / (t + 2)``."""
-
-    def step(state, payoffs):
-        devs = normal_form.deviation_payoffs(payoffs, state.average)
-        best = tuple(normal_form.pure_profile(payoffs, [jnp.argmax(d) for d in devs]))
-        return best, state.memory, 1.0
-
-    return _builder("fictitious_play", _zeros_like_profile, step, report_average=True)
+    return _build("fictitious_play")
 
 
+@validated(step_size=_STEP_SIZE)
 def replicator_dynamics(step_size: float = 0.1) -> Dynamics:
     """Discrete replicator dynamics ``x_a += eta x_a (dev_a - x . dev)`` (payoffs scaled to range 1)."""
-    check_positive(step_size=step_size)
-
-    def step(state, payoffs):
-        devs = _scaled_deviations(payoffs, state.strategies)
-        new = tuple(
-            _normalise(jnp.maximum(x + step_size * x * (d - x @ d), 0.0)) for x, d in zip(state.strategies, devs)
-        )
-        return new, state.memory, 1.0
-
-    return _builder("replicator_dynamics", _zeros_like_profile, step, report_average=False)
+    return _build("replicator_dynamics", step_size=step_size)
 
 
+@validated(step_size=_STEP_SIZE, gamma=checks.number(0.0, 1.0, open_high=True))
 def projected_replicator_dynamics(step_size: float = 0.1, gamma: float = 1e-3) -> Dynamics:
     """PRD: ``x <- Proj_{x >= gamma/A}(x + eta x (dev - x . dev))`` (Lanctot et al. 2017)."""
-    check_positive(step_size=step_size)
-    if not 0 <= gamma < 1:
-        raise ValueError(f"gamma must be in [0, 1); got {gamma!r}")
-
-    def step(state, payoffs):
-        devs = _scaled_deviations(payoffs, state.strategies)
-        new = tuple(
-            _project_to_simplex(x + step_size * x * (d - x @ d), gamma / x.shape[0])
-            for x, d in zip(state.strategies, devs)
-        )
-        return new, state.memory, 1.0
-
-    return _builder("projected_replicator_dynamics", _zeros_like_profile, step, report_average=True)
+    return _build("projected_replicator_dynamics", step_size=step_size, gamma=gamma)
 
 
+@validated(plus=checks.boolean())
 def regret_matching(plus: bool = False) -> Dynamics:
     """Regret matching (``plus=False``) or regret matching+ (``plus=True``)."""
-
-    def step(state, payoffs):
-        devs = _scaled_deviations(payoffs, state.strategies)
-        regrets = tuple(r + d - x @ d for r, d, x in zip(state.memory, devs, state.strategies))
-        if plus:
-            regrets = tuple(jnp.maximum(r, 0.0) for r in regrets)
-        new = tuple(_normalise(jnp.maximum(r, 0.0)) for r in regrets)
-        # RM+ averages with linearly growing weights (Tammelin et al. 2015).
-        weight = (state.step + 1).astype(state.average_weight.dtype) if plus else 1.0
-        return new, regrets, weight
-
-    return _builder(
-        "regret_matching_plus" if plus else "regret_matching", _zeros_like_profile, step, report_average=True
-    )
+    return _build("regret_matching", plus=plus)
 
 
+@validated(step_size=_STEP_SIZE)
 def optimistic_mwu(step_size: float = 0.1) -> Dynamics:
     """Optimistic multiplicative weights: ``logits += eta (2 g_t - g_{t-1})``, ``x = softmax(logits)``.
 
     ``memory`` holds ``(logits, last gradient)`` per player, flattened as ``2 n`` arrays.
     """
-    check_positive(step_size=step_size)
-
-    def first_memory(payoffs, profile):
-        logits = tuple(jnp.log(jnp.maximum(p, 1e-30)) for p in profile)
-        return logits + _zeros_like_profile(payoffs, profile)
-
-    def step(state, payoffs):
-        n = len(state.strategies)
-        logits, last = state.memory[:n], state.memory[n:]
-        grads = _scaled_deviations(payoffs, state.strategies)
-        logits = tuple(z + step_size * (2 * g - g_old) for z, g, g_old in zip(logits, grads, last))
-        logits = tuple(z - jnp.max(z) for z in logits)  # keep exp() in range
-        return tuple(jax.nn.softmax(z) for z in logits), logits + tuple(grads), 1.0
-
-    return _builder("optimistic_mwu", first_memory, step, report_average=False)
+    return _build("optimistic_mwu", step_size=step_size)
 
 
 # ------------------------------------------------------------------------------- solve
 
 
-def solve(dynamics: Dynamics, payoffs, num_steps: int, profile=None, tol: float = 1e-3) -> DynamicsResult:
+@validated(num_steps=checks.integer(1), profile=profile_option, tol=checks.number(0.0))
+def solve(dynamics: Dynamics, payoffs, num_steps: int, profile=None, tol: float = DYNAMICS_TOLERANCE) -> DynamicsResult:
     """Run ``num_steps`` updates in ``lax.scan``, recording NashConv and the CCE gap each step.
+
+    Compiled once per game shape, dynamic and options (a top-level call; under ``jit``/``vmap``
+    it is inlined).
 
     Args:
       dynamics: one of the builders above.
@@ -254,14 +267,9 @@ def solve(dynamics: Dynamics, payoffs, num_steps: int, profile=None, tol: float 
       tol: ``success`` means final NashConv <= ``tol * payoff range`` (learning dynamics converge
         slowly, so the default is looser than the exact solvers').
     """
-    payoffs = validate_game(payoffs)
-    check_positive(num_steps=num_steps)
-    if not jnp.issubdtype(payoffs.dtype, jnp.floating):
-        payoffs = payoffs.astype(jnp.float32)
-    if profile is not None:
-        check_profile(profile, payoffs.shape[1:])
-        profile = tuple(profile)
-    return _solve(dynamics, payoffs, int(num_steps), profile, float(tol))
+    if not isinstance(dynamics, Dynamics):
+        raise ValueError(f"dynamics must be built by one of {sorted(_RULES)}; got {dynamics!r}")
+    return _solve(dynamics, payoffs, num_steps, profile, tol)
 
 
 @jit_when_concrete(static_argnums=(0, 2, 4))

@@ -38,17 +38,18 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from marljax.checks import check_positive
+from marljax import checks
 from marljax.solvers.base import (
     dominate_empty_slots,
     float64,
     jit_when_concrete,
+    masks_option,
     output_dtype,
-    strategy_masks,
-    validate_game,
+    validated,
 )
 from marljax.solvers.equilibria.correlated import marginals
 from marljax.solvers.game import payoffs as normal_form
+from marljax.solvers.game.simplex import normalise
 
 __all__ = ["alpharank", "AlphaRankResult", "transition_matrix", "fixation_probability"]
 
@@ -121,6 +122,12 @@ def transition_matrix(
     return c + jnp.diag(1.0 - jnp.sum(c, axis=1))
 
 
+@validated(
+    alpha=checks.number(0.0, infinite=True),
+    population_size=checks.integer(2),
+    epsilon=checks.number(0.0, 1.0, open_low=True),
+    masks=masks_option,
+)
 def alpharank(
     payoffs: chex.Array, alpha: float = 10.0, population_size: int = 50, epsilon: float = 1e-8, masks=None
 ) -> AlphaRankResult:
@@ -137,17 +144,9 @@ def alpharank(
     Returns:
       :class:`AlphaRankResult`; jit- and vmap-able over games.
     """
-    payoffs = validate_game(payoffs)
-    if not (isinstance(alpha, (int, float)) and alpha >= 0):
-        raise ValueError(f"alpha must be a non-negative number (or float('inf')); got {alpha!r}")
-    if int(population_size) != population_size or population_size < 2:
-        raise ValueError(f"population_size must be an integer >= 2; got {population_size!r}")
-    check_positive(epsilon=epsilon)
     if all(a == 1 for a in payoffs.shape[1:]):
         raise ValueError("alpha-Rank needs at least one player with two or more strategies")
-    if masks is not None:
-        masks = strategy_masks(payoffs.shape[1:], masks)
-    return _alpharank(payoffs, float(alpha), int(population_size), float(epsilon), masks)
+    return _alpharank(payoffs, alpha, population_size, epsilon, masks)
 
 
 @jit_when_concrete(static_argnums=(1, 2, 3))
@@ -161,8 +160,7 @@ def _alpharank(payoffs, alpha, population_size, epsilon, masks) -> AlphaRankResu
         system = (c - jnp.eye(size)).T.at[-1].set(1.0)
         pi = jnp.linalg.solve(system, jnp.zeros(size).at[-1].set(1.0))
         ok = jnp.all(jnp.isfinite(pi)) & (jnp.min(pi) > -1e-8)
-        pi = jnp.maximum(pi, 0.0)
-        stationary = (pi / jnp.sum(pi)).reshape(game.shape[1:])
+        stationary = normalise(pi).reshape(game.shape[1:])
         profile = marginals(stationary)
         return AlphaRankResult(
             profile=tuple(p.astype(dtype) for p in profile),

@@ -25,16 +25,19 @@ import chex
 import jax.numpy as jnp
 from flax import struct
 
+from marljax import checks
 from marljax.solvers.base import (
     DEFAULT_TOLERANCE,
     float64,
+    game_check,
     jit_when_concrete,
     output_dtype,
     payoff_range,
-    validate_game,
+    validated,
 )
 from marljax.solvers.equilibria.lp import simplex
 from marljax.solvers.game import payoffs as normal_form
+from marljax.solvers.game.simplex import normalise
 
 __all__ = ["ce", "cce", "ce_gap", "cce_gap", "product_distribution", "marginals", "CorrelatedResult"]
 
@@ -117,23 +120,22 @@ def cce_gap(payoffs: chex.Array, joint: chex.Array) -> chex.Array:
     return sum(jnp.maximum(jnp.max(_commit_gains(payoffs, i) @ x), 0.0) for i in range(payoffs.shape[0]))
 
 
-def _objective_vector(payoffs, objective) -> chex.Array:
+@game_check
+def _objective_option(name: str, objective, payoffs) -> chex.Array:
+    """``"welfare"`` (the sum of payoffs) or one weight per pure profile, as an array."""
     if isinstance(objective, str):
         if objective != "welfare":
-            raise ValueError(f"objective must be 'welfare' or an array of shape {payoffs.shape[1:]}; got {objective!r}")
+            raise ValueError(f"{name} must be 'welfare' or an array of shape {payoffs.shape[1:]}; got {objective!r}")
         return jnp.sum(payoffs, axis=0)
     objective = jnp.asarray(objective, payoffs.dtype)
     if objective.shape != payoffs.shape[1:]:
         raise ValueError(
-            f"objective must have shape {payoffs.shape[1:]} (one weight per pure profile); got {objective.shape}"
+            f"{name} must have shape {payoffs.shape[1:]} (one weight per pure profile); got {objective.shape}"
         )
     return objective
 
 
-def _solve(payoffs, objective, constraints_fn, gap_fn, tol, max_pivots) -> CorrelatedResult:
-    payoffs = validate_game(payoffs)
-    target = _objective_vector(jnp.asarray(payoffs), objective)
-    return _solve_lp(payoffs, target, constraints_fn, gap_fn, tol, max_pivots)
+_CHECKS = dict(objective=_objective_option, tol=checks.number(0.0), max_pivots=checks.optional(checks.integer(1)))
 
 
 @jit_when_concrete(static_argnums=(2, 3, 4, 5))
@@ -148,8 +150,7 @@ def _solve_lp(payoffs, target, constraints_fn, gap_fn, tol, max_pivots) -> Corre
         a_ub = jnp.concatenate([constraints, jnp.ones((1, target.size))])
         b_ub = jnp.zeros(a_ub.shape[0]).at[-1].set(1.0)
         lp = simplex(max_pivots).solve(shifted, a_ub, b_ub)
-        x = jnp.maximum(lp.x, 0.0)
-        joint = (x / jnp.sum(x)).reshape(game.shape[1:])
+        joint = normalise(lp.x).reshape(game.shape[1:])
         profile = marginals(joint)
         gap = gap_fn(game, joint)
         flat = joint.reshape(-1)
@@ -164,16 +165,18 @@ def _solve_lp(payoffs, target, constraints_fn, gap_fn, tol, max_pivots) -> Corre
         )
 
 
+@validated(**_CHECKS)
 def ce(
     payoffs: chex.Array, objective="welfare", tol: float = DEFAULT_TOLERANCE, max_pivots: int | None = None
 ) -> CorrelatedResult:
     """The correlated equilibrium maximising ``objective`` (``"welfare"`` = sum of payoffs, or a
     ``[A_1..A_n]`` array of weights per pure profile). jit- and vmap-able over games."""
-    return _solve(payoffs, objective, _ce_constraints, ce_gap, tol, max_pivots)
+    return _solve_lp(payoffs, objective, _ce_constraints, ce_gap, tol, max_pivots)
 
 
+@validated(**_CHECKS)
 def cce(
     payoffs: chex.Array, objective="welfare", tol: float = DEFAULT_TOLERANCE, max_pivots: int | None = None
 ) -> CorrelatedResult:
     """The coarse correlated equilibrium maximising ``objective`` (see :func:`ce`)."""
-    return _solve(payoffs, objective, _cce_constraints, cce_gap, tol, max_pivots)
+    return _solve_lp(payoffs, objective, _cce_constraints, cce_gap, tol, max_pivots)

@@ -32,19 +32,24 @@ from typing import Callable, NamedTuple
 import chex
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import struct
 
+from marljax import checks
+from marljax.checks import is_concrete
 from marljax.solvers.base import (
     DEFAULT_TOLERANCE,
     first_true,
     float64,
+    game_check,
     jit_when_concrete,
     output_dtype,
     payoff_range,
-    validate_game,
+    validated,
 )
 from marljax.solvers.equilibria.pivoting import lexicographic_min_ratio, pivot
 from marljax.solvers.game import payoffs as normal_form
+from marljax.solvers.game.simplex import normalise
 
 __all__ = ["lemke_howson", "lemke_howson_solver", "LemkeHowsonState", "LemkeHowsonResult"]
 
@@ -164,15 +169,31 @@ def strategies(state: LemkeHowsonState, m: int) -> tuple[chex.Array, chex.Array]
     y_slot = jnp.where(~state.in_p & (state.basis >= m), state.basis - m, size)
     x = jnp.zeros(m, rhs.dtype).at[x_slot].set(rhs, mode="drop")
     y = jnp.zeros(size - m, rhs.dtype).at[y_slot].set(rhs, mode="drop")
-    return _normalise(x), _normalise(y)
+    return normalise(x), normalise(y)
 
 
-def _normalise(weights: chex.Array) -> chex.Array:
-    w = jnp.maximum(weights, 0.0)
-    total = jnp.sum(w)
-    return jnp.where(total > 0, w / jnp.where(total > 0, total, 1.0), jnp.full_like(w, 1.0 / w.shape[0]))
+@game_check
+def _labels_option(name: str, labels, payoffs):
+    """Starting labels: a non-empty list of integers in ``[0, m + n)``."""
+    if labels is None or not is_concrete(labels):
+        return labels
+    size = payoffs.shape[1] + payoffs.shape[2]
+    values = np.atleast_1d(np.asarray(labels))
+    if values.ndim != 1 or values.size == 0 or not np.issubdtype(values.dtype, np.integer):
+        raise ValueError(f"{name} must be a non-empty list of integer labels in [0, {size}); got {labels!r}")
+    if values.min() < 0 or values.max() >= size:
+        raise ValueError(
+            f"{name} must lie in [0, {size}) for a {payoffs.shape[1]}x{payoffs.shape[2]} game; got {labels!r}"
+        )
+    return jnp.asarray(values, jnp.int32)
 
 
+@validated(
+    num_players=2,
+    labels=_labels_option,
+    max_pivots=checks.optional(checks.integer(1)),
+    tol=checks.number(0.0),
+)
 def lemke_howson(
     payoffs: chex.Array,
     labels=None,
@@ -190,7 +211,7 @@ def lemke_howson(
     Returns:
       :class:`LemkeHowsonResult`; jit- and vmap-able over games of one shape.
     """
-    return _lemke_howson(validate_game(payoffs, num_players=2), labels, max_pivots, tol)
+    return _lemke_howson(payoffs, labels, max_pivots, tol)
 
 
 @jit_when_concrete(static_argnums=(2, 3))

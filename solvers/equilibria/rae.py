@@ -53,16 +53,23 @@ import jax.numpy as jnp
 from flax import struct
 from jax.scipy.special import entr
 
-from marljax.checks import check_payoffs, check_profile, is_concrete
-from marljax.solvers.base import strategy_masks
+from marljax import checks
+from marljax.solvers.base import (
+    jit_when_concrete,
+    masks_option,
+    payoff_range,
+    profile_option,
+    strategy_masks,
+    validated,
+)
 from marljax.solvers.game.payoffs import expected_payoffs, nash_conv
+from marljax.solvers.game.simplex import normalise, project_simplex, uniform_on
 
 __all__ = [
     "opponent_moments",
     "risk_averse_utility",
     "reward_variance",
     "risk",
-    "project_simplex",
     "risk_averse_best_response",
     "smoothed_best_response",
     "markowitz_best_response",
@@ -100,25 +107,29 @@ def _utility(pi, mean, cov, gamma, temperature=0.0):
     return pi @ mean - gamma * pi @ cov @ pi + temperature * jnp.sum(entr(pi))
 
 
+_GAMMA = checks.number(0.0)  # risk aversion: finite (gamma = inf has no best response)
+_TEMPERATURE = checks.number(0.0)
+
+
+@validated(profile=profile_option, gamma=_GAMMA, temperature=_TEMPERATURE)
 def risk_averse_utility(payoffs: chex.Array, profile: Profile, gamma, temperature=0.0) -> chex.Array:
     """``[n]``: ``U_i = pi_i^T m_i - gamma pi_i^T Sigma_i pi_i (+ tau H(pi_i))`` for every player."""
-    payoffs, profile = _validated(payoffs, profile)
     return jnp.stack(
         [_utility(p, *opponent_moments(payoffs, profile, i), gamma, temperature) for i, p in enumerate(profile)]
     )
 
 
+@validated(profile=profile_option)
 def risk(payoffs: chex.Array, profile: Profile) -> chex.Array:
     """``[n]``: ``pi_i^T Sigma_i pi_i``, the part of each player's reward variance that comes from
     the opponents' randomness (what the risk-averse utility penalises)."""
-    payoffs, profile = _validated(payoffs, profile)
     return jnp.stack([p @ opponent_moments(payoffs, profile, i)[1] @ p for i, p in enumerate(profile)])
 
 
+@validated(profile=profile_option)
 def reward_variance(payoffs: chex.Array, profile: Profile) -> chex.Array:
     """``[n]``: the total variance of each player's reward when everyone samples the profile
     (own randomisation included): ``E[u_i^2] - E[u_i]^2``."""
-    payoffs, profile = _validated(payoffs, profile)
     out = []
     for i, p in enumerate(profile):
         mean, cov = opponent_moments(payoffs, profile, i)
@@ -129,29 +140,8 @@ def reward_variance(payoffs: chex.Array, profile: Profile) -> chex.Array:
 # --------------------------------------------------------------------------- best responses
 
 
-def project_simplex(x: chex.Array, mask: chex.Array | None = None) -> chex.Array:
-    """Euclidean projection onto the simplex (Duchi et al., 2008), restricted to ``mask``.
-
-    An entry gets weight iff it exceeds the threshold ``theta >= max(x) - 1``, so masked entries
-    set to ``max(x) - 2`` get exactly zero.
-    """
-    if mask is not None:
-        top = jnp.max(jnp.where(mask, x, -jnp.inf))
-        x = jnp.where(mask, x, top - 2.0)
-    u = jnp.sort(x)[::-1]
-    css = jnp.cumsum(u)
-    k = jnp.arange(1, x.shape[0] + 1, dtype=x.dtype)
-    rho = jnp.max(jnp.where(u - (css - 1.0) / k > 0, k, 1.0))
-    theta = (jnp.take(css, rho.astype(jnp.int32) - 1) - 1.0) / rho
-    return jnp.maximum(x - theta, 0.0)
-
-
 def _full_mask(mean, mask):
     return jnp.ones(mean.shape, bool) if mask is None else mask
-
-
-def _uniform_on(mask, dtype):
-    return mask.astype(dtype) / jnp.sum(mask)
 
 
 def _kkt_polish(mean, cov, gamma, pi, mask):
@@ -174,31 +164,43 @@ def _kkt_polish(mean, cov, gamma, pi, mask):
 def risk_averse_best_response(mean, cov, gamma, mask=None, num_iters: int = 300, init=None) -> chex.Array:
     """``argmax_{pi in simplex(mask)} pi^T mean - gamma pi^T cov pi`` (concave QP).
 
-    FISTA with step ``1 / lambda_max(2 gamma cov)``, then the KKT system is solved on the support
-    FISTA found; the polished point is kept when its utility is at least FISTA's. With
-    ``gamma = 0`` the answer is the pure best response (lowest index among ties).
+    FISTA with step ``1 / lambda_max(2 gamma cov)`` from ``init`` (default uniform on the mask),
+    for at most ``num_iters`` steps: it stops once a step moves the iterate by less than ten
+    float epsilons (a warm start near the answer stops at once). Then the KKT system is solved on
+    the support FISTA found; the polished point is kept when its utility is at least FISTA's.
+    With ``gamma = 0`` the answer is the pure best response (lowest index among ties).
     """
     mask = _full_mask(mean, mask)
+    # gamma = 0 is a linear program over the simplex: its answer is a pure best response.
+    pure = jax.nn.one_hot(jnp.argmax(jnp.where(mask, mean, -jnp.inf)), mean.shape[0], dtype=mean.dtype)
+    if isinstance(gamma, (int, float)) and gamma == 0:
+        return pure  # known before tracing: no QP to compile
     hessian = 2.0 * gamma * cov
     spread = jnp.max(jnp.where(mask, mean, -jnp.inf)) - jnp.min(jnp.where(mask, mean, jnp.inf))
     # Overestimating L is safe (smaller steps); the floor keeps steps moderate when gamma -> 0.
     lipschitz = jnp.maximum(jnp.linalg.eigvalsh(hessian)[-1], 1e-2 * spread + 1e-6)
-    x0 = _uniform_on(mask, mean.dtype) if init is None else init
+    x0 = uniform_on(mask, mean.dtype) if init is None else init
 
-    def fista(_, carry):
-        x, y, t = carry
+    threshold = 10.0 * jnp.finfo(mean.dtype).eps
+
+    def moving(carry):
+        step, _, _, _, change = carry
+        return (step < num_iters) & (change > threshold)
+
+    def fista(carry):
+        step, x, y, t, _ = carry
         gradient = mean - hessian @ y
         # The projection ignores constant shifts; centring keeps float32 steps precise.
         gradient = gradient - jnp.sum(jnp.where(mask, gradient, 0.0)) / jnp.sum(mask)
         x_next = project_simplex(y + gradient / lipschitz, mask)
         t_next = 0.5 * (1.0 + jnp.sqrt(1.0 + 4.0 * t * t))
-        return x_next, x_next + ((t - 1.0) / t_next) * (x_next - x), t_next
+        change = jnp.max(jnp.abs(x_next - x))
+        return step + 1, x_next, x_next + ((t - 1.0) / t_next) * (x_next - x), t_next, change
 
-    x, _, _ = jax.lax.fori_loop(0, num_iters, fista, (x0, x0, jnp.ones((), mean.dtype)))
+    one = jnp.ones((), mean.dtype)
+    _, x, _, _, _ = jax.lax.while_loop(moving, fista, (jnp.int32(0), x0, x0, one, one))
     polished = _kkt_polish(mean, cov, gamma, x, mask)
     better = _utility(polished, mean, cov, gamma) >= _utility(x, mean, cov, gamma)
-    # gamma = 0 is a linear program over the simplex: its answer is a pure best response.
-    pure = jax.nn.one_hot(jnp.argmax(jnp.where(mask, mean, -jnp.inf)), mean.shape[0], dtype=mean.dtype)
     return jnp.where(gamma == 0, pure, jnp.where(better, polished, x))
 
 
@@ -253,7 +255,7 @@ def markowitz_best_response(mean, cov, level, mask=None, num_iters: int = 200, b
 class _Responder(NamedTuple):
     """How a player best responds, and the value it scores (higher is better)."""
 
-    respond: Callable  # (mean, cov, mask) -> pi
+    respond: Callable  # (mean, cov, mask, start) -> pi; ``start`` a warm start (or None)
     value: Callable  # (pi, mean, cov, mask) -> scalar
 
 
@@ -264,24 +266,26 @@ def _responder(gamma, temperature, markowitz_level, br_iters) -> _Responder:
             shortfall = jnp.maximum(_markowitz_target(mean, markowitz_level, mask) - pi @ mean, 0.0)
             return -(pi @ cov @ pi) - shortfall
 
-        return _Responder(lambda m, c, k: markowitz_best_response(m, c, markowitz_level, k, br_iters), value)
+        return _Responder(lambda m, c, k, start: markowitz_best_response(m, c, markowitz_level, k, br_iters), value)
     if temperature > 0:
         return _Responder(
-            lambda m, c, k: smoothed_best_response(m, c, gamma, temperature, k, max(br_iters, 500)),
+            lambda m, c, k, start: smoothed_best_response(m, c, gamma, temperature, k, max(br_iters, 500)),
             lambda pi, m, c, k: _utility(pi, m, c, gamma, temperature),
         )
     return _Responder(
-        lambda m, c, k: risk_averse_best_response(m, c, gamma, k, br_iters),
+        lambda m, c, k, start: risk_averse_best_response(m, c, gamma, k, br_iters, start),
         lambda pi, m, c, k: _utility(pi, m, c, gamma),
     )
 
 
-def _best_response_values(payoffs, profile, responder: _Responder, masks):
-    """Per player: (best response, its value, the value of the current strategy)."""
+def _best_response_values(payoffs, profile, responder: _Responder, masks, starts=None):
+    """Per player: (best response, its value, the value of the current strategy); ``starts``
+    warm-start the best responses (e.g. the previous ones)."""
     out = []
-    for i, (pi, mask) in enumerate(zip(profile, masks)):
+    starts = (None,) * len(profile) if starts is None else starts
+    for i, (pi, mask, start) in enumerate(zip(profile, masks, starts)):
         mean, cov = opponent_moments(payoffs, profile, i)
-        br = responder.respond(mean, cov, mask)
+        br = responder.respond(mean, cov, mask, start)
         out.append((br, responder.value(br, mean, cov, mask), responder.value(pi, mean, cov, mask)))
     return out
 
@@ -292,29 +296,36 @@ def _gap(payoffs, profile, responder, masks):
     )
 
 
+@validated(profile=profile_option, gamma=_GAMMA, temperature=_TEMPERATURE, masks=masks_option)
 def ra_gap(payoffs, profile, gamma, temperature: float = 0.0, masks=None, br_iters: int = 300) -> chex.Array:
     """``sum_i max_pi' U_i(pi', sigma_-i) - U_i(pi_i, sigma_-i)``: zero exactly at an RAE
     (NashConv when ``gamma = 0``)."""
-    payoffs, profile = _validated(payoffs, profile)
-    _check_risk_args(gamma, temperature, None)
-    masks = _masks(profile, masks)
+    masks = strategy_masks(payoffs.shape[1:], masks)
     return _gap(payoffs, profile, _responder(gamma, temperature, None, br_iters), masks)
 
 
 # ------------------------------------------------------------------------------- the solver
 
+#: Default ``success`` tolerance of the RA-gap, relative to the payoff range.
+RAE_TOLERANCE = 1e-4
+
 
 @struct.dataclass
 class RAEState:
     profile: tuple  # one [A_i] strategy per player (the fictitious-play average)
+    responses: tuple  # the last best responses (warm starts of the next ones)
+    masks: tuple  # one [A_i] bool per player: the strategies that may be played
     step: chex.Array  # [] int32
 
 
 @struct.dataclass
 class RAEResult:
+    """``success``: the RA-gap is within ``tol * payoff range`` (the profile is an RAE)."""
+
     profile: tuple  # the risk-averse equilibrium, one [A_i] simplex vector per player
-    ra_gap: chex.Array  # [] sum over players of the risk-averse best-response gain
     nash_conv: chex.Array  # [] NashConv of the profile (zero iff it is also a Nash equilibrium)
+    success: chex.Array  # [] bool
+    ra_gap: chex.Array  # [] sum over players of the risk-averse best-response gain
     variance: chex.Array  # [n] total reward variance of each player under the profile
     risk: chex.Array  # [n] pi_i^T Sigma_i pi_i, the opponent-induced variance U_i penalises
     expected_payoff: chex.Array  # [n]
@@ -323,10 +334,20 @@ class RAEResult:
 
 class RAESolver(NamedTuple):
     init: Callable  # (payoffs, profile=None, masks=None) -> RAEState
-    update: Callable  # (payoffs, state, masks=None) -> RAEState
+    update: Callable  # (state, payoffs) -> RAEState
     solve: Callable  # (payoffs, profile=None, masks=None) -> RAEResult
 
 
+@validated(
+    gamma=checks.optional(_GAMMA),
+    temperature=_TEMPERATURE,
+    num_iters=checks.integer(1),
+    step_size=checks.optional(checks.number(0.0, 1.0, open_low=True)),
+    markowitz_level=checks.optional(checks.number(0.0, 1.0)),
+    br_iters=checks.integer(1),
+    polish=checks.boolean(),
+    tol=checks.number(0.0),
+)
 def rae_solver(
     gamma: float | None = 0.0,
     temperature: float = 0.0,
@@ -335,46 +356,55 @@ def rae_solver(
     markowitz_level: float | None = None,
     br_iters: int = 300,
     polish: bool = True,
+    tol: float = RAE_TOLERANCE,
 ) -> RAESolver:
     """Fictitious play on risk-averse best responses (optax style: pure ``init``/``update``).
 
     ``step_size=None`` averages (``a_t = 1/(t+2)``); a float is a constant step. ``temperature
     > 0`` gives stochastic fictitious play on smoothed best responses. ``markowitz_level`` in
-    [0, 1] switches to the constrained form (then ``gamma`` is unused and may be None).
+    [0, 1] switches to the constrained form (then ``gamma`` is unused and may be None). Each
+    best response is warm-started from the previous one (the state keeps them), so FISTA stops
+    after a few steps once fictitious play settles. Equal options give the same solver object,
+    so jitting its ``solve`` compiles once. ``success``: RA-gap <= ``tol * payoff range``.
     """
-    _check_risk_args(gamma, temperature, markowitz_level)
-    if not (isinstance(num_iters, int) and num_iters > 0):
-        raise ValueError(f"num_iters must be a positive int; got {num_iters!r}")
-    if step_size is not None and not 0.0 < step_size <= 1.0:
-        raise ValueError(f"step_size must be in (0, 1] (or None for 1/(t+2)); got {step_size!r}")
-    gamma = 0.0 if gamma is None else float(gamma)
+    if markowitz_level is None and gamma is None:
+        raise ValueError("gamma is required (the risk aversion, >= 0) unless markowitz_level is given")
+    gamma = 0.0 if gamma is None else gamma
+    return _rae_solver(gamma, temperature, num_iters, step_size, markowitz_level, br_iters, polish, tol)
+
+
+@functools.lru_cache(maxsize=64)
+def _rae_solver(gamma, temperature, num_iters, step_size, markowitz_level, br_iters, polish, tol) -> RAESolver:
     responder = _responder(gamma, temperature, markowitz_level, br_iters)
+    polishing = polish and temperature == 0 and markowitz_level is None
 
     def init(payoffs, profile=None, masks=None) -> RAEState:
-        masks = _masks(payoffs.shape[1:], masks)
+        masks = strategy_masks(payoffs.shape[1:], masks)
         if profile is None:
-            profile = tuple(_uniform_on(m, payoffs.dtype) for m in masks)
-        return RAEState(profile=tuple(jnp.asarray(p, payoffs.dtype) for p in profile), step=jnp.zeros((), jnp.int32))
+            profile = tuple(uniform_on(m, payoffs.dtype) for m in masks)
+        profile = tuple(jnp.asarray(p, payoffs.dtype) for p in profile)
+        return RAEState(profile=profile, responses=profile, masks=masks, step=jnp.zeros((), jnp.int32))
 
-    def update(payoffs, state: RAEState, masks=None) -> RAEState:
-        masks = _masks(payoffs.shape[1:], masks)
+    def update(state: RAEState, payoffs) -> RAEState:
         rate = 1.0 / (state.step + 2.0) if step_size is None else step_size
-        brs = [br for br, _, _ in _best_response_values(payoffs, state.profile, responder, masks)]
+        values = _best_response_values(payoffs, state.profile, responder, state.masks, state.responses)
+        brs = tuple(br for br, _, _ in values)
         profile = tuple((1.0 - rate) * p + rate * br for p, br in zip(state.profile, brs))
-        return RAEState(profile=profile, step=state.step + 1)
+        return state.replace(profile=profile, responses=brs, step=state.step + 1)
 
     def solve(payoffs, profile=None, masks=None) -> RAEResult:
-        masks = _masks(payoffs.shape[1:], masks)
         state = init(payoffs, profile, masks)
-        state = jax.lax.fori_loop(0, num_iters, lambda _, s: update(payoffs, s, masks), state)
-        profile = state.profile
-        if polish and temperature == 0 and markowitz_level is None:
-            profile = _polished(payoffs, profile, gamma, responder, masks)
-        return _result(payoffs, profile, _gap(payoffs, profile, responder, masks), state.step)
+        state = jax.lax.fori_loop(0, num_iters, lambda _, s: update(s, payoffs), state)
+        if polishing:
+            profile, gap = _polished(payoffs, state.profile, gamma, responder, state.masks)
+        else:
+            profile, gap = state.profile, _gap(payoffs, state.profile, responder, state.masks)
+        return _result(payoffs, profile, gap, state.step, tol)
 
     return RAESolver(init, update, solve)
 
 
+@validated(init_profile=profile_option, masks=masks_option)
 def solve(
     payoffs: chex.Array,
     gamma: float | None,
@@ -387,31 +417,23 @@ def solve(
     markowitz_level: float | None = None,
     br_iters: int = 300,
     polish: bool = True,
+    tol: float = RAE_TOLERANCE,
 ) -> RAEResult:
     """Risk-averse equilibrium of ``payoffs [n, A_1..A_n]`` by fictitious play from
-    ``init_profile`` (uniform by default); see :func:`rae_solver` for the options.
+    ``init_profile`` (uniform by default); see :func:`rae_solver` for the options. Compiled
+    once per game shape and options.
 
     >>> from marljax.envs.matrix import stag_hunt
     >>> start = (jnp.array([0.9, 0.1]),) * 2
     >>> solve(stag_hunt(), gamma=2.0, init_profile=start).profile  # hare/hare, risk dominant
     """
-    payoffs = jnp.asarray(payoffs)
-    check_payoffs(payoffs)
-    if init_profile is not None:
-        check_profile(init_profile, payoffs.shape[1:], name="init_profile")
-    if markowitz_level is None and gamma is None:
-        raise ValueError("gamma is required (>= 0) unless markowitz_level is given")
-    _check_risk_args(gamma, temperature, markowitz_level)
-    run = _jitted_solve(gamma, temperature, num_iters, step_size, markowitz_level, br_iters, polish)
-    profile = None if init_profile is None else tuple(jnp.asarray(p, payoffs.dtype) for p in init_profile)
-    masks = None if masks is None else _masks(payoffs.shape[1:], masks)
-    return run(payoffs, profile, masks)
+    solver = rae_solver(gamma, temperature, num_iters, step_size, markowitz_level, br_iters, polish, tol)
+    return _solve(solver, payoffs, init_profile, masks)
 
 
-@functools.lru_cache(maxsize=32)
-def _jitted_solve(*options):
-    # One compiled solver per option set, so repeated calls with new games do not re-trace.
-    return jax.jit(rae_solver(*options).solve)
+@jit_when_concrete(static_argnums=(0,))
+def _solve(solver: RAESolver, payoffs, profile, masks) -> RAEResult:
+    return solver.solve(payoffs, profile, masks)
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -419,11 +441,14 @@ def _jitted_solve(*options):
 
 def _polished(payoffs, profile, gamma, responder, masks):
     """Newton on the RAE conditions for each support guess; keep whichever profile (the
-    fictitious-play one included) has the smallest RA-gap."""
-    candidates = [tuple(profile)] + [_newton_polish(payoffs, profile, gamma, masks, tol) for tol in SUPPORT_TOLERANCES]
-    gaps = jnp.stack([_gap(payoffs, c, responder, masks) for c in candidates])
+    fictitious-play one included) has the smallest RA-gap. Returns ``(profile, its gap)``.
+    The guesses and the gaps are vmapped, so each is traced (and compiled) once."""
+    tolerances = jnp.asarray(SUPPORT_TOLERANCES, profile[0].dtype)
+    polished = jax.vmap(lambda tol: _newton_polish(payoffs, profile, gamma, masks, tol))(tolerances)
+    candidates = tuple(jnp.concatenate([p[None], q]) for p, q in zip(profile, polished))
+    gaps = jax.vmap(lambda c: _gap(payoffs, c, responder, masks))(candidates)
     best = jnp.argmin(jnp.where(jnp.isfinite(gaps), gaps, jnp.inf))
-    return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs)[best], *candidates)
+    return tuple(c[best] for c in candidates), gaps[best]
 
 
 def _newton_polish(payoffs, profile, gamma, masks, support_tol, steps: int = 12):
@@ -445,9 +470,7 @@ def _newton_polish(payoffs, profile, gamma, masks, support_tol, steps: int = 12)
             out.append(jnp.where(support, mean - 2.0 * gamma * cov @ pi - lams[i], pi))
         return jnp.concatenate(out + [jnp.stack([jnp.sum(pi) - 1.0 for pi in pis])])
 
-    start_pis = [
-        jnp.where(s, p, 0.0) / jnp.maximum(jnp.sum(jnp.where(s, p, 0.0)), 1e-30) for p, s in zip(profile, supports)
-    ]
+    start_pis = [normalise(p, s) for p, s in zip(profile, supports)]
     start_lams = [p @ opponent_moments(payoffs, profile, i)[0] for i, p in enumerate(profile)]
     x = jnp.concatenate(start_pis + [jnp.stack(start_lams)])
 
@@ -455,40 +478,18 @@ def _newton_polish(payoffs, profile, gamma, masks, support_tol, steps: int = 12)
         return x - jnp.linalg.lstsq(jax.jacfwd(residual)(x), residual(x))[0]
 
     pis, _ = unpack(jax.lax.fori_loop(0, steps, newton, x))
-    pis = [jnp.maximum(jnp.where(jnp.isfinite(p), p, 0.0), 0.0) * m for p, m in zip(pis, masks)]
-    return tuple(
-        jnp.where(jnp.sum(p) > 0, p / jnp.maximum(jnp.sum(p), 1e-30), original) for p, original in zip(pis, profile)
-    )
+    pis = [jnp.where(m & jnp.isfinite(p), jnp.maximum(p, 0.0), 0.0) for p, m in zip(pis, masks)]
+    return tuple(jnp.where(jnp.sum(p) > 0, normalise(p), original) for p, original in zip(pis, profile))
 
 
-def _result(payoffs, profile, gap, steps) -> RAEResult:
+def _result(payoffs, profile, gap, steps, tol) -> RAEResult:
     return RAEResult(
         profile=tuple(profile),
-        ra_gap=gap,
         nash_conv=nash_conv(payoffs, profile),
+        success=gap <= tol * payoff_range(payoffs),
+        ra_gap=gap,
         variance=reward_variance(payoffs, profile),
         risk=risk(payoffs, profile),
         expected_payoff=expected_payoffs(payoffs, profile),
         iterations=steps,
     )
-
-
-def _masks(shape_or_profile, masks):
-    sizes = [p.shape[0] for p in shape_or_profile] if not isinstance(shape_or_profile[0], int) else shape_or_profile
-    return strategy_masks(sizes, masks)
-
-
-def _validated(payoffs, profile):
-    payoffs = jnp.asarray(payoffs)
-    check_payoffs(payoffs)
-    check_profile(profile, payoffs.shape[1:])
-    return payoffs, tuple(jnp.asarray(p, payoffs.dtype) for p in profile)
-
-
-def _check_risk_args(gamma, temperature, markowitz_level) -> None:
-    if gamma is not None and is_concrete(gamma) and not gamma >= 0:
-        raise ValueError(f"gamma (risk aversion) must be >= 0; got {gamma!r}")
-    if is_concrete(temperature) and not temperature >= 0:
-        raise ValueError(f"temperature must be >= 0; got {temperature!r}")
-    if markowitz_level is not None and not 0.0 <= markowitz_level <= 1.0:
-        raise ValueError(f"markowitz_level must be in [0, 1]; got {markowitz_level!r}")

@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
+from marljax import checks
 from marljax.solvers.base import (
     DEFAULT_TOLERANCE,
     first_true,
@@ -32,9 +33,10 @@ from marljax.solvers.base import (
     jit_when_concrete,
     output_dtype,
     payoff_range,
-    validate_game,
+    validated,
 )
 from marljax.solvers.game import payoffs as normal_form
+from marljax.solvers.game.simplex import normalise
 
 __all__ = ["support_enumeration", "SupportEnumerationResult", "equilibria"]
 
@@ -46,7 +48,7 @@ MAX_SUPPORT_PAIRS = 200_000
 class SupportEnumerationResult:
     """``row_strategies [P, m]``, ``column_strategies [P, n]`` for every equal-size support pair
     ``P``; ``is_equilibrium [P]`` marks the equilibria. ``profile``/``nash_conv`` are the first
-    equilibrium's; ``success``: at least one was found."""
+    equilibrium's (uniform and its NashConv when there is none); ``success``: one was found."""
 
     profile: tuple
     nash_conv: chex.Array
@@ -92,6 +94,7 @@ def _indifferent_mixture(matrix: chex.Array, own: chex.Array, other: chex.Array)
     return solution[:-1], solution[-1]
 
 
+@validated(num_players=2, tol=checks.number(0.0))
 def support_enumeration(payoffs: chex.Array, tol: float = DEFAULT_TOLERANCE) -> SupportEnumerationResult:
     """All Nash equilibria of a non-degenerate two-player game (small games only).
 
@@ -102,7 +105,7 @@ def support_enumeration(payoffs: chex.Array, tol: float = DEFAULT_TOLERANCE) -> 
       :class:`SupportEnumerationResult` (fixed shapes: jit- and vmap-able over games); use
       :func:`equilibria` to list the equilibria as numpy arrays.
     """
-    return _support_enumeration(validate_game(payoffs, num_players=2), tol)
+    return _support_enumeration(payoffs, tol)
 
 
 @jit_when_concrete(static_argnums=(1,))
@@ -126,15 +129,18 @@ def _support_enumeration(payoffs, tol) -> SupportEnumerationResult:
             x, w = _indifferent_mixture(b.T, column_support, row_support)
             feasible = jnp.all(x >= -slack) & jnp.all(y >= -slack) & jnp.all(jnp.isfinite(x)) & jnp.all(jnp.isfinite(y))
             best_reply = (jnp.max(a @ y) <= v + slack) & (jnp.max(x @ b) <= w + slack)
-            x, y = jnp.clip(x, 0.0, None), jnp.clip(y, 0.0, None)
-            return x / jnp.sum(x), y / jnp.sum(y), feasible & best_reply
+            return normalise(x), normalise(y), feasible & best_reply
 
         xs, ys, found = jax.vmap(candidate)(jnp.asarray(row_masks), jnp.asarray(column_masks))
         xs = jnp.where(found[:, None], xs, 0.0)
         ys = jnp.where(found[:, None], ys, 0.0)
         first = first_true(found)
-        profile = (xs[first], ys[first])
-        conv = jnp.where(found[first], normal_form.nash_conv(game, profile), jnp.inf)
+        # Without an equilibrium (a degenerate game) the profile is uniform, with its NashConv.
+        profile = (
+            jnp.where(found[first], xs[first], 1.0 / m),
+            jnp.where(found[first], ys[first], 1.0 / n),
+        )
+        conv = normal_form.nash_conv(game, profile)
         return SupportEnumerationResult(
             profile=tuple(p.astype(dtype) for p in profile),
             nash_conv=conv.astype(dtype),

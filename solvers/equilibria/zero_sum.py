@@ -19,25 +19,27 @@ import chex
 import jax.numpy as jnp
 from flax import struct
 
+from marljax import checks
 from marljax.solvers.base import (
     DEFAULT_TOLERANCE,
     float64,
     jit_when_concrete,
     output_dtype,
     payoff_range,
-    validate_game,
+    validated,
     verified,
 )
 from marljax.solvers.equilibria.lp import simplex
 from marljax.solvers.game import payoffs as normal_form
+from marljax.solvers.game.simplex import normalise
 
 __all__ = ["zero_sum", "ZeroSumResult"]
 
 
 @struct.dataclass
 class ZeroSumResult:
-    """``value`` is the row player's game value; ``success``: LP optimal and NashConv within
-    ``tol * payoff range``."""
+    """``value`` is the row player's game value; ``success``: LP optimal and NashConv (in the
+    game as given) within ``tol * payoff range``."""
 
     profile: tuple
     nash_conv: chex.Array
@@ -46,21 +48,21 @@ class ZeroSumResult:
     pivots: chex.Array
 
 
+@validated(num_players=2, zero_sum=True, tol=checks.number(0.0), max_pivots=checks.optional(checks.integer(1)))
 def zero_sum(payoffs: chex.Array, tol: float = DEFAULT_TOLERANCE, max_pivots: int | None = None) -> ZeroSumResult:
     """Minimax strategies and value of a two-player zero-sum game.
 
     Args:
-      payoffs: ``[2, m, n]`` payoff tensor (player 2's payoffs are taken as ``-u_1``), or the
-        row player's ``[m, n]`` matrix.
+      payoffs: ``[2, m, n]`` zero-sum payoff tensor (``u_2 = -u_1``; a general-sum game is a
+        ``ValueError``), or the row player's ``[m, n]`` matrix.
       tol: verification tolerance relative to the payoff range.
       max_pivots: simplex pivot budget (default ``10 (m + n) + 100``).
     Returns:
-      :class:`ZeroSumResult`; jit- and vmap-able (batch games with ``jax.vmap``).
+      :class:`ZeroSumResult`; jit- and vmap-able (batch games with ``jax.vmap``). Under a
+      transformation the zero-sum check cannot run, but ``success`` still verifies NashConv
+      in the game as given.
     """
-    payoffs = jnp.asarray(payoffs) if not hasattr(payoffs, "shape") else payoffs
-    if payoffs.ndim == 2:
-        payoffs = jnp.stack([payoffs, -payoffs])
-    return _zero_sum(validate_game(payoffs, num_players=2), tol, max_pivots)
+    return _zero_sum(payoffs, tol, max_pivots)
 
 
 @jit_when_concrete(static_argnums=(1, 2))
@@ -73,9 +75,9 @@ def _zero_sum(payoffs, tol, max_pivots) -> ZeroSumResult:
         m, n = a.shape
         lp = simplex(max_pivots).solve(jnp.ones(n), shifted, jnp.ones(m))
         value_shifted = 1.0 / jnp.sum(lp.x)
-        column = _to_simplex(lp.x)
-        row = _to_simplex(lp.dual)
-        game = jnp.stack([a, -a])
+        column = normalise(lp.x)
+        row = normalise(lp.dual)
+        game = jnp.asarray(payoffs, jnp.float64)
         profile64 = (row, column)
         nash_conv = normal_form.nash_conv(game, profile64)
         value = (value_shifted - 1.0) * spread + low
@@ -87,9 +89,3 @@ def _zero_sum(payoffs, tol, max_pivots) -> ZeroSumResult:
             value=value.astype(dtype),
             pivots=lp.pivots,
         )
-
-
-def _to_simplex(weights: chex.Array) -> chex.Array:
-    """Clip float noise below zero and normalise (the LP's ``y / 1^T y``)."""
-    w = jnp.maximum(weights, 0.0)
-    return w / jnp.sum(w)

@@ -4,9 +4,10 @@ A game with ``n`` players is a payoff tensor ``u`` of shape ``[n, A_1, ..., A_n]
 ``u[i, a_1, ..., a_n]`` is player ``i``'s payoff for the pure joint action ``(a_1, ..., a_n)``.
 A mixed profile is a tuple ``(pi_1, ..., pi_n)`` of simplex vectors, ``pi_i`` of size ``A_i``.
 
-All functions are exact, jit-able and vmap-able over batches of games and profiles. Called
-outside jit they validate their inputs (shape, NaN/inf payoffs, off-simplex strategies) and
-raise ``ValueError`` with the problem named.
+All functions are exact, jit-able and vmap-able over batches of games and profiles. Integer
+payoffs are promoted to float (the profile is never cast to an integer dtype). Called outside
+jit they validate their inputs (shape, NaN/inf payoffs, off-simplex strategies) and raise
+``ValueError`` with the problem named.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Sequence
 import chex
 import jax.numpy as jnp
 
-from marljax.checks import check_payoffs, check_profile
+from marljax.checks import check_profile
+from marljax.solvers.base import validate_game
 
 __all__ = [
     "deviation_payoffs",
@@ -30,9 +32,11 @@ __all__ = [
 Profile = Sequence[chex.Array]
 
 
-def _validate(payoffs, profile) -> None:
-    check_payoffs(payoffs)
+def _validated(payoffs, profile):
+    """The float payoffs and the profile in their dtype (checked when concrete)."""
+    payoffs = validate_game(payoffs)
     check_profile(profile, payoffs.shape[1:])
+    return payoffs, [jnp.asarray(p, payoffs.dtype) for p in profile]
 
 
 def _against_others(u_i: chex.Array, profile: Profile, i: int) -> chex.Array:
@@ -50,9 +54,7 @@ def deviation_payoffs(payoffs: chex.Array, profile: Profile) -> list[chex.Array]
 
     Returns a list of ``n`` arrays, the ``i``-th of shape ``[A_i]``.
     """
-    payoffs = jnp.asarray(payoffs)
-    _validate(payoffs, profile)
-    profile = [jnp.asarray(p, payoffs.dtype) for p in profile]
+    payoffs, profile = _validated(payoffs, profile)
     return [_against_others(payoffs[i], profile, i) for i in range(len(profile))]
 
 
@@ -78,11 +80,12 @@ def exploitability(payoffs: chex.Array, profile: Profile) -> chex.Array:
 
 
 def uniform_profile(payoffs: chex.Array) -> tuple[chex.Array, ...]:
-    """Every player mixes uniformly over its actions."""
-    return tuple(jnp.full((a,), 1.0 / a, jnp.asarray(payoffs).dtype) for a in payoffs.shape[1:])
+    """Every player mixes uniformly over its actions (in the payoffs' float dtype)."""
+    payoffs = validate_game(payoffs)
+    return tuple(jnp.full((a,), 1.0 / a, payoffs.dtype) for a in payoffs.shape[1:])
 
 
 def pure_profile(payoffs: chex.Array, actions: Sequence[int]) -> tuple[chex.Array, ...]:
     """The profile in which player ``i`` plays pure action ``actions[i]``."""
-    dtype = jnp.asarray(payoffs).dtype
-    return tuple(jnp.zeros((a,), dtype).at[k].set(1.0) for a, k in zip(payoffs.shape[1:], actions))
+    payoffs = validate_game(payoffs)
+    return tuple(jnp.zeros((a,), payoffs.dtype).at[k].set(1.0) for a, k in zip(payoffs.shape[1:], actions))

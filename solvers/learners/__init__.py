@@ -1,5 +1,7 @@
 """Multi-agent learners in the PureJaxRL style: ``make_train(config, env) -> train(key)``.
 
-Read in this order: :mod:`.networks` (actor and critic towers), :mod:`.ppo` (the PPO core:
-GAE, the clipped loss, the update loop), then the variants :mod:`.ippo` and :mod:`.mappo`.
+Read in this order: :mod:`.networks` (actor and critic towers), :mod:`.advantages` (GAE with
+the time-limit bootstrap), :mod:`.losses` (the clipped PPO loss, term by term), :mod:`.ppo`
+(the wiring: rollout -> advantages -> minibatch epochs), then the variants :mod:`.ippo` and
+:mod:`.mappo`, and :mod:`.registry` (every learner ``marljax train`` can run).
 """

@@ -4,12 +4,14 @@
     runner, metrics = jax.jit(jax.vmap(train))(jax.random.split(key, 4))   # 4 seeds at once
 
 Each update collects ``num_steps`` steps from ``num_envs`` auto-resetting envs, computes
-generalised advantage estimates (Schulman et al. 2016) per agent, then runs ``update_epochs``
-epochs of ``num_minibatches`` clipped-surrogate steps (Schulman et al. 2017):
+generalised advantage estimates per agent (:func:`~marljax.solvers.learners.advantages.generalized_advantages`,
+Schulman et al. 2016), then runs ``update_epochs`` epochs of ``num_minibatches`` steps on the
+clipped PPO loss (:func:`~marljax.solvers.learners.losses.ppo_loss`, Schulman et al. 2017):
 
     L = -E[min(r A, clip(r, 1-eps, 1+eps) A)] + c_v E[max((V-R)^2, (V_clip-R)^2)] / 2 - c_e H[pi]
 
-with ``r = pi(a|o) / pi_old(a|o)`` and advantages normalised per minibatch. IPPO (de Witt
+with ``r = pi(a|o) / pi_old(a|o)`` and advantages normalised per minibatch. The networks and
+their inputs are :class:`~marljax.solvers.learners.networks.ActorCritic`. IPPO (de Witt
 et al. 2020) gives every agent's critic its own observation; MAPPO (Yu et al. 2022) feeds the
 critic the env's ``global_state``. Hyper-parameter defaults are JaxMARL's IPPO-FF baseline.
 
@@ -21,9 +23,16 @@ env's ``action_mask``; continuous ones are diagonal Gaussians.
 One cut short by the time limit (truncation, discount 1) did not reach a terminal state, so
 with ``bootstrap_truncation=True`` its last reward is completed with the critic's value of the
 final observation, ``r_T + gamma * discount_T * V(o_T)`` (partial-episode bootstrapping, Pardo
-et al. 2018, "Time Limits in Reinforcement Learning"). The value target then no longer depends
+et al. 2018, "Time Limits in Reinforcement Learning";
+:func:`~marljax.solvers.learners.advantages.bootstrap_truncated_rewards`). The value target then no longer depends
 on a clock the agents cannot see. ``False`` treats every end as terminal, as JaxMARL's
 baselines do.
+
+**Metrics.** ``run`` returns per update (leading axis ``[num_updates]``): ``episode_return
+[N]`` and ``env_metrics`` (``{name: scalar}``, the env's metrics of :mod:`marljax.metrics`),
+each the last finished episode's value averaged over the rollout (JaxMARL's statistic; zeros
+before the first episode ends), ``env_steps``, the critic's mean ``value`` and the mean over
+minibatch steps of ``loss``, ``actor_loss``, ``value_loss``, ``entropy`` and ``approx_kl``.
 
 **Stopping and resuming.** :func:`make_learner` exposes ``init(key)`` and
 ``run(runner, num_updates)``: the runner state holds everything (parameters, optimiser,
@@ -52,11 +61,23 @@ from flax import struct
 from jumanji import specs
 
 from marljax.checks import check_positive
-from marljax.solvers.learners.networks import ACTIVATIONS, MASKED_LOGIT, Tower, apply_per_agent, policy_distribution
+from marljax.solvers.learners.advantages import bootstrap_truncated_rewards, generalized_advantages
+from marljax.solvers.learners.losses import ppo_loss
+from marljax.solvers.learners.networks import ACTIVATIONS, ActorCritic
 from marljax.types import Observation
 from marljax.wrappers import AutoResetWrapper, EpisodeStatistics
 
-__all__ = ["PPOConfig", "Learner", "RunnerState", "make_learner", "make_train", "validate", "num_parameters", "variant"]
+__all__ = [
+    "PPOConfig",
+    "Learner",
+    "RunnerState",
+    "make_learner",
+    "make_train",
+    "make_optimiser",
+    "validate",
+    "num_parameters",
+    "variant",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,14 +115,17 @@ class PPOConfig:
 
 
 class Transition(NamedTuple):
-    observation: Observation
+    """One step of the rollout for ``E`` envs and ``N`` agents (time-major once scanned)."""
+
+    observation: Observation  # only the fields the towers read (ActorCritic.model_inputs)
     reset: chex.Array  # [E, N] the step starts a fresh episode (recurrent state restarts)
     action: chex.Array
     log_prob: chex.Array  # [E, N]
     value: chex.Array  # [E, N]
-    reward: chex.Array  # [E, N]
+    reward: chex.Array  # [E, N] (time-limit ends bootstrapped)
     done: chex.Array  # [E, N] the step ended the episode
     episode_return: chex.Array  # [E, N] return of the last finished episode (0 before one)
+    episode_metrics: dict  # {name: [E]} env metrics of the last finished episode (marljax.metrics)
 
 
 @struct.dataclass
@@ -193,146 +217,85 @@ def make_train(config: PPOConfig, env, opponent_policy: Optional[Callable] = Non
 def make_learner(
     config: PPOConfig, env, opponent_policy: Optional[Callable] = None, progress: Optional[Callable] = None
 ) -> Learner:
-    """Build the learner's pure functions; ``progress(update)`` is called from inside jit."""
+    """Build the learner's pure functions; ``progress(update)`` is called from inside jit.
+
+    Reads in the order it runs: the networks and optimiser, ``init``, then one ``update`` =
+    collect a rollout (``env_step``) -> advantages (:func:`generalized_advantages`) ->
+    ``update_epochs`` epochs of minibatch SGD on :func:`ppo_loss`.
+    """
     validate(config, env, opponent_policy)
     config = dataclasses.replace(config, total_steps=int(config.total_steps))
-    n = env.num_agents
-    continuous = env.action_type == "continuous"
-    num_types = int(env.observation_spec.agent_type.maximum) + 1
+    num_envs, n = config.num_envs, env.num_agents
+    nets = ActorCritic.for_env(
+        env, config.hidden_size, config.activation, config.recurrent, config.share_parameters, config.centralised_critic
+    )
+    optimiser = make_optimiser(config)
+    wrapped = EpisodeStatistics(AutoResetWrapper(env, next_obs_in_extras=config.bootstrap_truncation))
+    # Only the trained agents' entries count in the loss (PSRO oracles train one agent).
     trained = (
         jnp.ones(n, bool)
         if config.trained_agents is None
         else jnp.zeros(n, bool).at[jnp.asarray(config.trained_agents)].set(True)
     )
-    bootstrap = config.bootstrap_truncation
-    wrapped = EpisodeStatistics(AutoResetWrapper(env, next_obs_in_extras=bootstrap))
-    num_outputs = env.num_actions
-    tower = dict(hidden_size=config.hidden_size, activation=config.activation, recurrent=config.recurrent)
-    actor = Tower(num_outputs, head_scale=0.01, log_std=continuous, **tower)
-    critic = Tower(1, head_scale=1.0, **tower)
-    shared = config.share_parameters
-    hsize = actor.carry_size()
-    minibatches, epochs = config.num_minibatches, config.update_epochs
-
-    def model_inputs(obs: Observation) -> Observation:
-        """Only the observation fields the networks read (None for the rest), so rollouts store
-        and minibatches shuffle no more than the loss needs."""
-        return obs._replace(
-            step_count=None,
-            global_state=obs.global_state if config.centralised_critic else None,
-            agent_type=obs.agent_type if num_types > 1 else None,
-            action_mask=None if continuous else obs.action_mask,
-        )
-
-    def features(obs: Observation, centralised: bool):
-        x = obs.global_state if centralised else obs.agents_view.astype(jnp.float32)
-        if num_types > 1:  # heterogeneous agents: tell the shared network who is acting
-            x = jnp.concatenate([x, jax.nn.one_hot(obs.agent_type, num_types)], -1)
-        return x
-
-    def policy(params, carry, obs, reset):
-        """Sequences: obs leaves ``[T, B, N, ...]``, reset ``[T, B, N]``, carry ``[B, N, H]``."""
-        carry, out = apply_per_agent(actor, shared, params, carry, features(obs, False), reset)
-        return carry, policy_distribution(out, obs.action_mask, continuous)
-
-    def value(params, carry, obs, reset):
-        carry, out = apply_per_agent(critic, shared, params, carry, features(obs, config.centralised_critic), reset)
-        return carry, out[..., 0]
-
-    def initial_carry(num_envs: int):
-        zeros = jnp.zeros((num_envs, n, hsize), jnp.float32)
-        return {"actor": zeros, "critic": zeros}
-
-    def schedule(count):
-        frac = 1.0 - (count // (minibatches * epochs)) / config.num_updates
-        return config.lr * frac
-
-    optimiser = optax.chain(
-        optax.clip_by_global_norm(config.max_grad_norm),
-        optax.adam(schedule if config.anneal_lr else config.lr, eps=1e-5),
-    )
+    seq = lambda x: jax.tree_util.tree_map(lambda y: y[None], x)  # noqa: E731  one step as a length-1 sequence
 
     def init(key) -> RunnerState:
         key, k_actor, k_critic, k_env = jax.random.split(key, 4)
         _, ts = env.reset(k_env)
-        sample = jax.tree_util.tree_map(lambda x: x[None, None], ts.observation)  # [1, 1, N, ...]
-        reset = jnp.zeros((1, 1, n), bool)
-        carry = initial_carry(1)
-
-        def init_tower(tower, key, x):
-            if shared:
-                return tower.init(key, carry["actor"], x, reset)
-            keys = jax.random.split(key, n)
-            return jax.vmap(lambda k, c, xi, r: tower.init(k, c, xi, r), in_axes=(0, 1, 2, 2))(
-                keys, carry["actor"], x, reset
-            )
-
-        params = {
-            "actor": init_tower(actor, k_actor, features(sample, False)),
-            "critic": init_tower(critic, k_critic, features(sample, config.centralised_critic)),
-        }
-        env_state, ts = jax.vmap(wrapped.reset)(jax.random.split(k_env, config.num_envs))
+        params = nets.init(k_actor, k_critic, ts.observation)
+        env_state, ts = jax.vmap(wrapped.reset)(jax.random.split(k_env, num_envs))
         return RunnerState(
             params=params,
             opt_state=optimiser.init(params),
             env_state=env_state,
             observation=ts.observation,
-            reset=jnp.ones((config.num_envs, n), bool),
-            carry=initial_carry(config.num_envs),
+            reset=jnp.ones((num_envs, n), bool),
+            carry=nets.initial_carry(num_envs),
             key=key,
             update=jnp.int32(0),
-            episode_key=jax.random.split(jax.random.fold_in(key, 1), config.num_envs),
+            episode_key=jax.random.split(jax.random.fold_in(key, 1), num_envs),
         )
 
     def act(params, carry, obs, reset, key, greedy=False):
         """One step for ``[E, N]`` agents: ``(carry, action)`` (sampled, or the mode if greedy);
         ``carry`` is the actor's recurrent state ``[E, N, H]``."""
-        seq = lambda x: x[None]  # noqa: E731
-        carry, pi = policy(params["actor"], carry, jax.tree_util.tree_map(seq, obs), seq(reset))
+        carry, pi = nets.policy(params["actor"], carry, seq(obs), seq(reset))
         action = pi.mode() if greedy else pi.sample(seed=key)
         return carry, action[0]
 
+    # ----- 1. collect a rollout -------------------------------------------------------------
     def env_step(runner: RunnerState, _):
         key, k_act, k_opp = jax.random.split(runner.key, 3)
-        seq = lambda x: x[None]  # noqa: E731
-        obs, reset = jax.tree_util.tree_map(seq, runner.observation), seq(runner.reset)
-        carry_c, v = value(runner.params["critic"], runner.carry["critic"], obs, reset)
-        if continuous:
-            carry_a, pi = policy(runner.params["actor"], runner.carry["actor"], obs, reset)
-            action = pi.sample(seed=k_act)
-            log_prob, action = pi.log_prob(action)[0], action[0]
-        else:  # distrax's masked categorical, sampled and scored straight from log_softmax
-            carry_a, log_p = log_policy(runner.params["actor"], runner.carry["actor"], obs, reset)
-            action = jax.random.categorical(k_act, log_p[0])
-            log_prob = jnp.take_along_axis(log_p[0], action[..., None], -1)[..., 0]
-        v = v[0]
+        obs, reset = seq(runner.observation), seq(runner.reset)
+        carry_c, value = nets.value(runner.params["critic"], runner.carry["critic"], obs, reset)
+        carry_a, action, log_prob = nets.sample(runner.params["actor"], runner.carry["actor"], obs, reset, k_act)
+        action, log_prob, value = action[0], log_prob[0], value[0]
         if opponent_policy is not None:
             k_opp, k_episode = jax.random.split(k_opp)
-            fixed = jax.vmap(opponent_policy)(
-                jax.random.split(k_opp, config.num_envs), runner.observation, runner.episode_key
-            )
+            fixed = jax.vmap(opponent_policy)(jax.random.split(k_opp, num_envs), runner.observation, runner.episode_key)
             keep = trained.reshape((1, n) + (1,) * (action.ndim - 2))
             action = jnp.where(keep, action, fixed.astype(action.dtype))
         env_state, ts = jax.vmap(wrapped.step)(runner.env_state, action)
-        done = jnp.broadcast_to(ts.last()[:, None], (config.num_envs, n))
+        done = jnp.broadcast_to(ts.last()[:, None], (num_envs, n))
         reward = ts.reward
-        if bootstrap:  # the auto-reset put o_T in extras; discount 0 (termination) adds nothing
+        if config.bootstrap_truncation:  # the auto-reset put o_T in extras
 
             def final_value():  # only run on steps where some episode ended (1 in max_steps)
-                final_obs = jax.tree_util.tree_map(seq, ts.extras["next_obs"])
-                return value(runner.params["critic"], carry_c, final_obs, seq(jnp.zeros_like(done)))[1][0]
+                final_obs = seq(ts.extras["next_obs"])
+                return nets.value(runner.params["critic"], carry_c, final_obs, seq(jnp.zeros_like(done)))[1][0]
 
-            v_final = jax.lax.cond(done.any(), final_value, lambda: jnp.zeros_like(v))
-            reward = reward + jnp.where(done, config.gamma * ts.discount * v_final, 0.0)
+            v_final = jax.lax.cond(done.any(), final_value, lambda: jnp.zeros_like(value))
+            reward = bootstrap_truncated_rewards(reward, done, ts.discount, v_final, config.gamma)
         transition = Transition(
-            observation=model_inputs(runner.observation),
+            observation=nets.model_inputs(runner.observation),
             reset=runner.reset,
             action=action,
             log_prob=log_prob,
-            value=v,
+            value=value,
             reward=reward,
             done=done,
             episode_return=ts.extras["episode_return"],
+            episode_metrics=ts.extras["episode_metrics"],
         )
         runner = runner.replace(
             env_state=env_state,
@@ -342,108 +305,68 @@ def make_learner(
             key=key,
         )
         if opponent_policy is not None:  # a finished episode's env gets a new episode key
-            fresh = jax.random.split(k_episode, config.num_envs)
+            fresh = jax.random.split(k_episode, num_envs)
             pick = jax.vmap(jnp.where)  # per env, so raw [E, 2] and typed [E] keys both work
             runner = runner.replace(episode_key=pick(ts.last(), fresh, runner.episode_key))
         return runner, transition
 
-    def advantages(traj: Transition, last_value):
-        def backward(carry, t: Transition):
-            gae, next_value = carry
-            live = 1.0 - t.done
-            delta = t.reward + config.gamma * next_value * live - t.value
-            gae = delta + config.gamma * config.gae_lambda * live * gae
-            return (gae, t.value), gae
-
-        _, adv = jax.lax.scan(backward, (jnp.zeros_like(last_value), last_value), traj, reverse=True, unroll=8)
-        return adv, adv + traj.value
-
-    def log_policy(params, carry, obs, reset):
-        """Discrete policies: ``(carry, log pi(.|obs))``, masked actions at probability 0."""
-        carry, out = apply_per_agent(actor, shared, params, carry, features(obs, False), reset)
-        return carry, jax.nn.log_softmax(jnp.where(obs.action_mask, out, MASKED_LOGIT))
-
-    def log_prob_entropy(params, carry, obs, reset, action):
-        """``log pi(action|obs)`` and the policy's entropy. Discrete: the masked categorical's
-        (distrax's maths, computed straight from ``log_softmax`` to keep the hot loss lean)."""
-        if continuous:
-            _, pi = policy(params, carry, obs, reset)
-            return pi.log_prob(action), pi.entropy()
-        _, log_p = log_policy(params, carry, obs, reset)
-        log_prob = jnp.take_along_axis(log_p, action[..., None].astype(jnp.int32), -1)[..., 0]
-        p = jnp.exp(log_p)
-        entropy = -jnp.sum(jnp.where(p == 0, 0.0, log_p) * p, -1)
-        return log_prob, entropy
-
-    def loss(params, batch):
-        traj, carry, adv, target = batch
+    # ----- 3. minibatch SGD on the PPO loss ---------------------------------------------------
+    def loss(params, minibatch):
+        traj, carry, advantages, targets = minibatch
         if carry is None:  # feed-forward: the carry and resets are unused, so never shuffled
-            carry = initial_carry(traj.value.shape[1])
+            carry = nets.initial_carry(traj.value.shape[1])
         reset = traj.reset if traj.reset is not None else jnp.zeros(traj.value.shape, bool)
-        log_prob, entropy = log_prob_entropy(params["actor"], carry["actor"], traj.observation, reset, traj.action)
-        _, v = value(params["critic"], carry["critic"], traj.observation, reset)
-        if config.trained_agents is None:
-            mean = jnp.mean
-        else:
+        log_prob, entropy = nets.log_prob_entropy(params["actor"], carry["actor"], traj.observation, reset, traj.action)
+        _, values = nets.value(params["critic"], carry["critic"], traj.observation, reset)
+        weight = None
+        if config.trained_agents is not None:
             weight = jnp.broadcast_to(trained, traj.value.shape).astype(jnp.float32)
-            mean = lambda x: jnp.sum(x * weight) / jnp.sum(weight)  # noqa: E731
-        v_clipped = traj.value + jnp.clip(v - traj.value, -config.clip_eps, config.clip_eps)
-        value_loss = 0.5 * mean(jnp.maximum(jnp.square(v - target), jnp.square(v_clipped - target)))
-        ratio = jnp.exp(log_prob - traj.log_prob)
-        adv_mean = mean(adv)
-        adv = (adv - adv_mean) / (jnp.sqrt(mean(jnp.square(adv - adv_mean))) + 1e-8)
-        surrogate = jnp.minimum(ratio * adv, jnp.clip(ratio, 1.0 - config.clip_eps, 1.0 + config.clip_eps) * adv)
-        actor_loss = -mean(surrogate)
-        entropy = mean(entropy)
-        total = actor_loss + config.vf_coef * value_loss - config.ent_coef * entropy
-        approx_kl = mean((ratio - 1.0) - jnp.log(ratio))
-        return total, {"actor_loss": actor_loss, "value_loss": value_loss, "entropy": entropy, "approx_kl": approx_kl}
-
-    def sgd_step(state, batch):
-        params, opt_state = state
-        (total, aux), grads = jax.value_and_grad(loss, has_aux=True)(params, batch)
-        updates, opt_state = optimiser.update(grads, opt_state, params)
-        return (optax.apply_updates(params, updates), opt_state), {"loss": total, **aux}
-
-    def as_sequences(batch, start_carry):
-        """Time-major ``[T, E, N, ...]`` data -> ``[T', B, N, ...]`` sequences plus their start
-        carries ``[B, N, H]``: whole env sequences (recurrent), or single steps (feed-forward,
-        without the resets and carries, which a feed-forward tower ignores: carry ``None``)."""
-        if config.recurrent:
-            return batch, start_carry
-        t, e = config.num_steps, config.num_envs
-        traj, adv, target = batch
-        flat = jax.tree_util.tree_map(
-            lambda x: x.reshape((1, t * e) + x.shape[2:]), (traj._replace(reset=None), adv, target)
+        return ppo_loss(
+            log_prob,
+            traj.log_prob,
+            entropy,
+            values,
+            traj.value,
+            advantages,
+            targets,
+            clip_eps=config.clip_eps,
+            vf_coef=config.vf_coef,
+            ent_coef=config.ent_coef,
+            weight=weight,
         )
-        return flat, None
+
+    def sgd_step(state, minibatch):
+        params, opt_state = state
+        (total, terms), grads = jax.value_and_grad(loss, has_aux=True)(params, minibatch)
+        updates, opt_state = optimiser.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state), {"loss": total, **terms}
 
     def epoch(state, key):
-        params_opt, seqs, carry = state
-        num = seqs[1].shape[1]
-        perm = jax.random.permutation(key, num)
+        params_opt, sequences, carry = state
+        minibatches = shuffle_into_minibatches(key, sequences, carry, config.num_minibatches)
+        params_opt, info = jax.lax.scan(sgd_step, params_opt, minibatches)
+        return (params_opt, sequences, carry), info
 
-        def split(x, axis):  # shuffle along `axis`, then cut it into minibatches (new leading axis)
-            shuffled = jnp.take(x, perm, axis=axis)
-            return jnp.moveaxis(shuffled.reshape(x.shape[:axis] + (minibatches, -1) + x.shape[axis + 1 :]), axis, 0)
-
-        mb_seqs = jax.tree_util.tree_map(lambda x: split(x, 1), seqs)
-        mb_carry = None if carry is None else jax.tree_util.tree_map(lambda x: split(x, 0), carry)
-        traj, adv, target = mb_seqs
-        params_opt, info = jax.lax.scan(sgd_step, params_opt, (traj, mb_carry, adv, target))
-        return (params_opt, seqs, carry), info
-
+    # ----- one update: rollout -> advantages -> epochs ----------------------------------------
     def update(runner: RunnerState):
         start_carry = runner.carry
         runner, traj = jax.lax.scan(env_step, runner, None, config.num_steps)
-        obs, reset = jax.tree_util.tree_map(lambda x: x[None], runner.observation), runner.reset[None]
-        _, last_value = value(runner.params["critic"], runner.carry["critic"], obs, reset)
-        adv, target = advantages(traj, last_value[0])
-        needed = traj._replace(reward=None, done=None, episode_return=None)  # the loss reads the rest
-        seqs, carry = as_sequences((needed, adv, target), start_carry)
+        # ----- 2. advantages (GAE), bootstrapped from the value of the observation after the rollout
+        _, last_value = nets.value(
+            runner.params["critic"], runner.carry["critic"], seq(runner.observation), seq(runner.reset)
+        )
+        advantages, targets = generalized_advantages(
+            traj.reward, traj.value, traj.done, last_value[0], config.gamma, config.gae_lambda
+        )
+        needed = traj._replace(
+            reward=None, done=None, episode_return=None, episode_metrics=None
+        )  # the loss reads the rest
+        sequences, carry = loss_sequences(config, (needed, advantages, targets), start_carry)
         key, k_epochs = jax.random.split(runner.key)
         ((params, opt_state), _, _), info = jax.lax.scan(
-            epoch, ((runner.params, runner.opt_state), seqs, carry), jax.random.split(k_epochs, epochs)
+            epoch,
+            ((runner.params, runner.opt_state), sequences, carry),
+            jax.random.split(k_epochs, config.update_epochs),
         )
         runner = runner.replace(params=params, opt_state=opt_state, key=key, update=runner.update + 1)
         metrics = {
@@ -451,6 +374,8 @@ def make_learner(
             "env_steps": runner.update * config.steps_per_update,
             "value": traj.value.mean(),  # the critic's mean prediction over the rollout
             **jax.tree_util.tree_map(jnp.mean, info),
+            # Like episode_return: the last finished episode's metrics, averaged over the rollout.
+            "env_metrics": jax.tree_util.tree_map(jnp.mean, traj.episode_metrics),
         }
         if progress is not None:
             jax.debug.callback(progress, runner.update)
@@ -459,7 +384,51 @@ def make_learner(
     def run(runner: RunnerState, num_updates: int):
         return jax.lax.scan(lambda r, _: update(r), runner, None, num_updates)
 
-    return Learner(config, env, init, update, run, act, initial_carry)
+    return Learner(config, env, init, update, run, act, nets.initial_carry)
+
+
+def make_optimiser(config: PPOConfig) -> optax.GradientTransformation:
+    """Adam after global-norm clipping; with ``anneal_lr`` the step size falls linearly from
+    ``lr`` to 0 over the run, one step down per update (all its minibatch steps share one)."""
+    steps_per_update = config.num_minibatches * config.update_epochs
+
+    def schedule(count):
+        return config.lr * (1.0 - (count // steps_per_update) / config.num_updates)
+
+    return optax.chain(
+        optax.clip_by_global_norm(config.max_grad_norm),
+        optax.adam(schedule if config.anneal_lr else config.lr, eps=1e-5),
+    )
+
+
+def loss_sequences(config: PPOConfig, batch, start_carry):
+    """Time-major ``[T, E, N, ...]`` rollout data -> the sequences the loss is applied to,
+    ``[T', B, N, ...]``, and their start carries ``[B, N, H]``: whole env sequences
+    (recurrent: ``T' = T, B = E``), or single steps (feed-forward: ``T' = 1, B = T E``,
+    without the resets and carries, which a feed-forward tower ignores: carry ``None``)."""
+    if config.recurrent:
+        return batch, start_carry
+    t, e = config.num_steps, config.num_envs
+    traj, advantages, targets = batch
+    flat = jax.tree_util.tree_map(
+        lambda x: x.reshape((1, t * e) + x.shape[2:]), (traj._replace(reset=None), advantages, targets)
+    )
+    return flat, None
+
+
+def shuffle_into_minibatches(key, sequences, carry, num_minibatches: int):
+    """Shuffle the ``B`` sequences (axis 1 of every leaf; axis 0 of the carries) with one
+    permutation and cut them into ``num_minibatches`` along a new leading axis:
+    ``(traj, carry, advantages, targets)`` ready for ``lax.scan``."""
+    perm = jax.random.permutation(key, sequences[1].shape[1])
+
+    def split(x, axis):
+        shuffled = jnp.take(x, perm, axis=axis)
+        return jnp.moveaxis(shuffled.reshape(x.shape[:axis] + (num_minibatches, -1) + x.shape[axis + 1 :]), axis, 0)
+
+    traj, advantages, targets = jax.tree_util.tree_map(lambda x: split(x, 1), sequences)
+    mb_carry = None if carry is None else jax.tree_util.tree_map(lambda x: split(x, 0), carry)
+    return traj, mb_carry, advantages, targets
 
 
 def num_parameters(params) -> int:

@@ -1,10 +1,20 @@
 """The learner registry: every learner that ``marljax train``, ``runs.train`` and
 ``runs.evaluate`` can run, registered in one place with its own config dataclass.
 
-A learner is a module-level ``make_learner(config, env, **kwargs) -> Learner`` (see
-:class:`marljax.solvers.learners.ppo.Learner` for the pieces a run folder uses: ``init``,
-``run``, ``act``, ``initial_carry``) and a frozen config dataclass with a ``total_steps`` field
-and a ``num_updates`` property. Every other config field becomes a ``marljax train`` flag.
+A learner is a module-level ``make_learner(config, env, progress=None) -> Learner`` and a
+frozen config dataclass with a ``total_steps`` field and a ``num_updates`` property; every
+other config field becomes a ``marljax train`` flag. The learner object has the pieces a run
+folder uses (see :class:`marljax.solvers.learners.ppo.Learner`):
+
+* ``init(key) -> runner`` with ``runner.update`` (updates done) and ``runner.params``;
+* ``run(runner, num_updates) -> (runner, metrics)``, metrics a dict of ``[num_updates, ...]``
+  arrays: ``episode_return [.., N]``, ``env_steps``, any scalars (losses...) and
+  ``env_metrics`` (name -> scalar per update);
+* ``act(params, carry, observation, reset, key, greedy) -> (carry, action)`` for ``[E, N]`` agents;
+* ``initial_carry(E)``: the policy's recurrent state (a dict whose ``"actor"`` entry goes to
+  ``act``, or that state itself).
+
+``progress`` (a callable, or None) is called from inside jit with the update number.
 
     register_learner("ippo", PPOConfig, ippo.make_learner, "independent PPO: ...")
     spec = get_learner("ippo")

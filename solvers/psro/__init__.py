@@ -1,8 +1,9 @@
 """Policy-Space Response Oracles (PSRO; Lanctot et al., 2017).
 
-Read in this order: :mod:`.meta_solvers` (meta-game -> meta-strategy), :mod:`.loop` (the
-jitted PSRO loop with the exact oracle for normal-form games), :mod:`.oracles.rl` (PPO best
-responses in two-team environments).
+Read in this order: :mod:`.meta_solvers` (meta-game -> meta-strategy), :mod:`.oracles.exact`
+(pure best responses in normal-form games), :mod:`.loop` (the jitted PSRO loop with the exact
+oracle: ``psro_solver``'s ``init``/``update``/``solve`` and the public :func:`run`),
+:mod:`.oracles.rl` (PSRO with PPO best responses in two-team environments).
 """
 
 from marljax.solvers.psro import meta_solvers

@@ -1,40 +1,57 @@
 """Policy-Space Response Oracles (PSRO; Lanctot et al., 2017) for normal-form games, jitted.
 
-PSRO grows a population of policies per player. Each iteration:
+PSRO grows a population of policies per player. Each iteration (:func:`psro_solver`'s ``update``):
 
 1. build the meta-game ``M[i, k_1, ..., k_n] = u_i(policy k_1 of player 1, ..., policy k_n)``
-   over the current populations,
+   over the current populations (:func:`meta_game`),
 2. solve it with a meta-solver (:mod:`marljax.solvers.psro.meta_solvers`: uniform, Nash, PRD,
    alpha-rank, RAE, max-welfare CE) for a meta-strategy ``sigma_i`` per player,
-3. record the exploitability of the meta-strategy: the NashConv of the mixture it induces
-   over the full game (exact here),
-4. add each player's best response to the others' meta-strategy mixture (the oracle).
+3. record the NashConv of the mixture the meta-strategy induces over the full game
+   (:func:`induced_profile`; exact here, PSRO's "exploitability" curve),
+4. add each player's best response to the others' mixture (the exact oracle,
+   :mod:`marljax.solvers.psro.oracles.exact`) unless the population already holds one.
 
 Jit needs fixed shapes, so each population is preallocated with ``max_population`` slots
 (``population [n, K]`` int32, a pure action per slot) and a size per player; the meta-game is
-always ``[n, K, ..., K]`` and empty slots are masked. The exact oracle returns a pure best
-response (with ``oracle_gamma > 0`` the pure action that maximises the risk-averse utility
-``m_a - gamma Sigma_aa``, which PSRO-RAE uses); a best response already in the population is
-not added again. One iteration is ``update`` (jit it); :func:`run` puts all of them in one
-``lax.scan``. PSRO with the exact oracle and a Nash meta-solver stops growing exactly when the
-meta-Nash is a Nash equilibrium of the full game, so it converges in at most ``sum_i A_i``
-iterations. The RL oracle for environment games is in :mod:`marljax.solvers.psro.oracles.rl`.
+always ``[n, K, ..., K]`` and empty slots are masked. :func:`run` is the public call: every
+iteration in one ``lax.scan`` under one ``jit``, compiled once per game shape and options.
+
+**Success.** PSRO has converged when the oracle finds no new best response to the final
+meta-strategy (every player's best action, ties included, is already in its population): more
+iterations would change nothing. With the Nash meta-solver and ``oracle_gamma = 0`` this
+certifies that the meta-Nash is a Nash equilibrium of the full game (its ``nash_conv`` is then
+zero up to the meta-solver's precision), reached in at most ``sum_i A_i`` iterations; with
+other meta-solvers it is the solver's own fixed point (e.g. PSRO-RAE's risk-averse one), whose
+NashConv need not be zero. ``success`` is true at that fixed point, or when the final
+meta-strategy is a verified Nash equilibrium (NashConv ``<= 1e-6`` times the payoff range:
+a best response better only by rounding error does not count against it). A run stopped by
+its iteration or population budget before either has ``success = False``.
+
+References:
+    Lanctot et al., "A Unified Game-Theoretic Approach to Multiagent Reinforcement Learning",
+    NeurIPS 2017. Muller et al., "A Generalized Training Approach for Multiagent Learning",
+    ICLR 2020 (alpha-Rank meta-solver).
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Callable, NamedTuple, Sequence
 
 import chex
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import struct
 
-from marljax.checks import check_payoffs
-from marljax.solvers.equilibria.rae import opponent_moments
+from marljax import checks
+from marljax.progress import ProgressBar
+from marljax.solvers.base import output_dtype, validate_game, verified
 from marljax.solvers.game import payoffs as normal_form
 from marljax.solvers.game.properties import is_symmetric, is_zero_sum
-from marljax.solvers.psro.meta_solvers import RAE_DEFAULT_GAMMA, MetaSolver, make_meta_solver
+from marljax.solvers.psro import meta_solvers
+from marljax.solvers.psro.meta_solvers import MetaSolver
+from marljax.solvers.psro.oracles.exact import exact_best_response, population_best_response
 
 __all__ = [
     "PSROState",
@@ -45,77 +62,145 @@ __all__ = [
     "run",
     "meta_game",
     "induced_profile",
+    "induced_mixtures",
+    "nash_conv_curve",
     "exact_best_response",
     "check_budget",
-    "is_symmetric",
+    "check_initial_actions",
+    "resolve_meta_solver",
 ]
 
 
 @struct.dataclass
 class PSROState:
-    population: chex.Array  # [n, K] int32: the pure action in each slot (empty slots repeat slot 0)
-    sizes: chex.Array  # [n] int32: filled slots per player
-    iteration: chex.Array  # [] int32
+    """The populations, and what the last :func:`psro_solver` ``update`` saw.
+
+    Attributes:
+        population: ``[n, K]`` int32, the pure action in each slot (empty slots repeat slot 0).
+        sizes: ``[n]`` int32 filled slots per player.
+        iteration: ``[]`` int32 updates done.
+        meta_strategy: ``[n, K]`` the meta-strategy the last update solved (``init``: all on slot 0).
+        nash_conv: ``[]`` NashConv of the profile that meta-strategy induces in the full game.
+        best_response: ``[n]`` int32 the oracle's last answers (``init``: the initial actions).
+        added: ``[n]`` bool, whether they joined the population.
+    """
+
+    population: chex.Array
+    sizes: chex.Array
+    iteration: chex.Array
+    meta_strategy: chex.Array
+    nash_conv: chex.Array
+    best_response: chex.Array
+    added: chex.Array
 
 
 @struct.dataclass
 class PSROMetrics:
-    """What one iteration saw (stacked over iterations by :func:`run`)."""
+    """What each iteration saw, stacked over iterations by :func:`run` (leading axis ``T``).
 
-    meta_strategy: chex.Array  # [n, K] meta-strategy over the population slots
-    exploitability: chex.Array  # [] NashConv of the induced profile in the full game
-    sizes: chex.Array  # [n] population sizes when the meta-game was solved
-    best_response: chex.Array  # [n] the oracle's answers
-    added: chex.Array  # [n] bool: whether they were new
+    Attributes:
+        meta_strategy: ``[T, n, K]`` the meta-strategy the oracle answered.
+        nash_conv: ``[T]`` its NashConv in the full game (PSRO's exploitability curve).
+        sizes: ``[T, n]`` population sizes when the meta-game was solved.
+        best_response: ``[T, n]`` the oracle's answers.
+        added: ``[T, n]`` bool, whether they were new (and there was room).
+    """
+
+    meta_strategy: chex.Array
+    nash_conv: chex.Array
+    sizes: chex.Array
+    best_response: chex.Array
+    added: chex.Array
+
+    @property
+    def exploitability(self) -> chex.Array:
+        """PSRO's name for :attr:`nash_conv` (the NashConv of the meta-strategy)."""
+        return self.nash_conv
 
 
 @struct.dataclass
 class PSROResult:
-    state: PSROState  # the final populations
-    metrics: PSROMetrics  # per iteration, leading axis = iterations
-    meta_strategy: chex.Array  # [n, K] meta-strategy of the final population
-    profile: tuple  # the induced mixed profile over the game's actions
-    exploitability: chex.Array  # [] its NashConv
+    """A PSRO run: the final populations, the curves and the final meta-strategy's profile.
+
+    Attributes:
+        state: the final :class:`PSROState`.
+        metrics: :class:`PSROMetrics` per iteration.
+        meta_strategy: ``[n, K]`` meta-strategy of the final population.
+        profile: the mixed profile it induces over the game's actions (one ``[A_i]`` per player).
+        nash_conv: ``[]`` that profile's NashConv.
+        success: ``[]`` bool, the oracle finds no new best response to it, or it is a verified
+            Nash equilibrium (see the module docstring).
+    """
+
+    state: PSROState
+    metrics: PSROMetrics
+    meta_strategy: chex.Array
+    profile: tuple
+    nash_conv: chex.Array
+    success: chex.Array
+
+    @property
+    def exploitability(self) -> chex.Array:
+        """PSRO's name for :attr:`nash_conv` (the NashConv of the final meta-strategy)."""
+        return self.nash_conv
 
 
 class PSROSolver(NamedTuple):
+    """PSRO with the exact oracle as pure functions (built by :func:`psro_solver`)."""
+
     init: Callable  # (payoffs, initial_actions=None) -> PSROState
-    update: Callable  # (payoffs, state) -> (PSROState, PSROMetrics)
-    evaluate: Callable  # (payoffs, state) -> (meta_strategy, profile, exploitability)
+    update: Callable  # (state, payoffs) -> PSROState
+    solve: Callable  # (payoffs, iterations, initial_actions=None, progress=False) -> PSROResult
+    evaluate: Callable  # (state, payoffs) -> (meta_strategy, profile, nash_conv)
+
+
+#: The oracle's risk aversion: a finite number >= 0.
+_RISK_AVERSION = checks.number(0.0)
 
 
 def meta_game(payoffs: chex.Array, population: chex.Array) -> chex.Array:
-    """``[n, K, ..., K]``: the payoffs of every combination of population slots."""
+    """``[n, K, ..., K]``: the payoffs of every combination of population slots.
+
+    Args:
+        payoffs: ``[n, A_1, ..., A_n]`` payoff tensor.
+        population: ``[n, K]`` int32, a pure action per slot.
+    """
     n = payoffs.shape[0]
     index = tuple(population[i].reshape((1,) * i + (-1,) + (1,) * (n - 1 - i)) for i in range(n))
     return payoffs[(slice(None),) + index]
 
 
 def induced_profile(population: chex.Array, meta_strategy: chex.Array, num_actions: Sequence[int]) -> tuple:
-    """The mixed profile over the game's actions that the meta-strategy over slots induces."""
+    """The mixed profile over the game's actions that a meta-strategy over slots induces:
+    ``pi_i[a] = sum_{k: population[i, k] = a} sigma_i[k]``."""
     return tuple(
         jnp.zeros((a,), meta_strategy.dtype).at[population[i]].add(meta_strategy[i]) for i, a in enumerate(num_actions)
     )
 
 
-def exact_best_response(payoffs: chex.Array, profile: Sequence[chex.Array], gamma: float = 0.0) -> chex.Array:
-    """``[n]`` pure best responses to the others' mixtures; with ``gamma > 0`` the pure action
-    that maximises ``m_a - gamma Sigma_aa`` (mean minus gamma times its variance)."""
-    if gamma == 0:
-        return jnp.stack([jnp.argmax(d) for d in normal_form.deviation_payoffs(payoffs, profile)]).astype(jnp.int32)
-    out = []
-    for i in range(payoffs.shape[0]):
-        mean, cov = opponent_moments(payoffs, profile, i)
-        out.append(jnp.argmax(mean - gamma * jnp.diag(cov)))
-    return jnp.stack(out).astype(jnp.int32)
+def induced_mixtures(result: PSROResult) -> list:
+    """Per player ``[T + 1, A_i]``: the mixture over actions the meta-strategy induced at each
+    iteration (the last row is the final population's).
+
+    Slots are filled in order and never change, and empty slots carry no weight, so the final
+    population tells what every iteration's slots held.
+    """
+    sigma = jnp.concatenate([result.metrics.meta_strategy, result.meta_strategy[None]])
+    num_actions = [p.shape[0] for p in result.profile]
+    per_iteration = jax.vmap(lambda s: induced_profile(result.state.population, s, num_actions))(sigma)
+    return list(per_iteration)
+
+
+def nash_conv_curve(result: PSROResult) -> chex.Array:
+    """``[T + 1]``: the NashConv of the meta-strategy at each iteration, then the final one's."""
+    return jnp.append(result.metrics.nash_conv, result.nash_conv)
 
 
 def check_budget(max_population: int, iterations: int) -> None:
-    """Each iteration can add one policy per player to the initial one."""
-    if not (isinstance(max_population, int) and max_population > 0):
-        raise ValueError(f"max_population must be a positive int; got {max_population!r}")
-    if not (isinstance(iterations, int) and iterations > 0):
-        raise ValueError(f"iterations must be a positive int; got {iterations!r}")
+    """``iterations`` and ``max_population`` are positive ints, and each iteration can add one
+    policy per player to the initial one, so ``max_population >= iterations + 1``."""
+    iterations = checks.integer(1)("iterations", iterations)
+    max_population = checks.integer(1)("max_population", max_population)
     if max_population < iterations + 1:
         raise ValueError(
             f"population budget max_population={max_population} is below the {iterations} iterations asked: "
@@ -124,54 +209,107 @@ def check_budget(max_population: int, iterations: int) -> None:
         )
 
 
+def check_initial_actions(initial_actions, num_actions: Sequence[int]) -> np.ndarray:
+    """``[n]`` int32 initial pure actions, checked: one integer per player, in its range
+    (``None``: action 0 for everyone)."""
+    n = len(num_actions)
+    if initial_actions is None:
+        return np.zeros((n,), np.int32)
+    actions = np.asarray(initial_actions)
+    if actions.shape != (n,):
+        raise ValueError(f"initial_actions must hold one action per player ({n}); got shape {actions.shape}")
+    if not np.issubdtype(actions.dtype, np.integer):
+        raise ValueError(f"initial_actions must be integers (action indices); got dtype {actions.dtype}")
+    for i, (a, size) in enumerate(zip(actions.tolist(), num_actions)):
+        if not 0 <= a < size:
+            raise ValueError(f"initial_actions[{i}] = {a} is out of range: player {i} has actions 0..{size - 1}")
+    return actions.astype(np.int32)
+
+
 def psro_solver(
     meta_solver: MetaSolver, max_population: int, oracle_gamma: float = 0.0, symmetric: bool = False
 ) -> PSROSolver:
-    """PSRO with the exact best-response oracle as pure ``init``/``update`` functions.
+    """PSRO with the exact best-response oracle as pure ``init``/``update``/``solve`` functions.
 
-    ``symmetric=True`` (two-player symmetric games, ``u_2 = u_1^T``) keeps one population for
-    both players, as OpenSpiel's ``symmetric_game``: both play the row player's meta-strategy
-    (exact for zero-sum games, where maximin strategies are interchangeable) and the row
-    player's best response joins the shared population. Every iteration before convergence
-    then adds a new action, so PSRO-Nash converges within ``A - 1`` iterations.
+    Args:
+        meta_solver: ``(meta_payoffs [n, K, ..., K], masks [n, K]) -> [n, K]`` (see
+            :mod:`marljax.solvers.psro.meta_solvers`).
+        max_population: ``K``, slots per player.
+        oracle_gamma: risk aversion of the oracle (``>= 0``; 0 is the plain best response).
+        symmetric: keep one population for both players of a two-player symmetric game
+            (``u_2 = u_1^T``), as OpenSpiel's ``symmetric_game``: both play the row player's
+            meta-strategy (exact for zero-sum games, where maximin strategies are
+            interchangeable) and the row player's best response joins the shared population.
+
+    Returns:
+        A :class:`PSROSolver`. ``update(state, payoffs)`` is one PSRO iteration;
+        ``solve(payoffs, iterations)`` runs ``iterations`` of them in a ``lax.scan`` and
+        returns a :class:`PSROResult` (jit it, with ``iterations`` static).
     """
-    if oracle_gamma < 0:
-        raise ValueError(f"oracle_gamma must be >= 0; got {oracle_gamma!r}")
+    oracle_gamma = _RISK_AVERSION("oracle_gamma", oracle_gamma)
+    slots = jnp.arange(max_population)
 
-    def init(payoffs, initial_actions=None) -> PSROState:
-        n = payoffs.shape[0]
-        first = jnp.zeros((n,), jnp.int32) if initial_actions is None else jnp.asarray(initial_actions, jnp.int32)
-        return PSROState(
-            population=jnp.broadcast_to(first[:, None], (n, max_population)).astype(jnp.int32),
-            sizes=jnp.ones((n,), jnp.int32),
-            iteration=jnp.zeros((), jnp.int32),
-        )
-
-    def evaluate(payoffs, state: PSROState):
-        masks = jnp.arange(max_population)[None, :] < state.sizes[:, None]
-        sigma = meta_solver(meta_game(payoffs, state.population), masks)
+    def evaluate(state: PSROState, payoffs):
+        sigma = meta_solver(meta_game(payoffs, state.population), slots[None, :] < state.sizes[:, None])
         if symmetric:
             sigma = jnp.broadcast_to(sigma[0], sigma.shape)
         profile = induced_profile(state.population, sigma, payoffs.shape[1:])
         return sigma, profile, normal_form.nash_conv(payoffs, profile)
 
-    def update(payoffs, state: PSROState):
-        sigma, profile, exploitability = evaluate(payoffs, state)
-        best = exact_best_response(payoffs, profile, oracle_gamma)
+    def oracle(state: PSROState, payoffs, profile):
+        best, new = population_best_response(payoffs, profile, state.population, state.sizes, oracle_gamma)
         if symmetric:
-            best = jnp.broadcast_to(best[0], best.shape)
-        present = jnp.any(
-            (state.population == best[:, None]) & (jnp.arange(max_population)[None, :] < state.sizes[:, None]), axis=1
-        )
-        added = ~present & (state.sizes < max_population)
-        slot = jnp.minimum(state.sizes, max_population - 1)
-        rows = jnp.arange(payoffs.shape[0])
-        population = state.population.at[rows, slot].set(jnp.where(added, best, state.population[rows, slot]))
-        metrics = PSROMetrics(sigma, exploitability, state.sizes, best, added)
-        new_state = PSROState(population, state.sizes + added.astype(jnp.int32), state.iteration + 1)
-        return new_state, metrics
+            best, new = jnp.broadcast_to(best[0], best.shape), jnp.broadcast_to(new[0], new.shape)
+        return best, new
 
-    return PSROSolver(init, update, evaluate)
+    def init(payoffs, initial_actions=None) -> PSROState:
+        n = payoffs.shape[0]
+        first = jnp.zeros((n,), jnp.int32) if initial_actions is None else jnp.asarray(initial_actions, jnp.int32)
+        dtype = output_dtype(payoffs)
+        sigma = jnp.zeros((n, max_population), dtype).at[:, 0].set(1.0)
+        population = jnp.broadcast_to(first[:, None], (n, max_population)).astype(jnp.int32)
+        profile = induced_profile(population, sigma, payoffs.shape[1:])
+        return PSROState(
+            population=population,
+            sizes=jnp.ones((n,), jnp.int32),
+            iteration=jnp.zeros((), jnp.int32),
+            meta_strategy=sigma,
+            nash_conv=normal_form.nash_conv(payoffs, profile),
+            best_response=first,
+            added=jnp.ones((n,), bool),
+        )
+
+    def update(state: PSROState, payoffs) -> PSROState:
+        sigma, profile, nash_conv = evaluate(state, payoffs)
+        best, new = oracle(state, payoffs, profile)
+        added = new & (state.sizes < max_population)
+        rows = jnp.arange(payoffs.shape[0])
+        slot = jnp.minimum(state.sizes, max_population - 1)
+        population = state.population.at[rows, slot].set(jnp.where(added, best, state.population[rows, slot]))
+        return PSROState(
+            population=population,
+            sizes=state.sizes + added.astype(jnp.int32),
+            iteration=state.iteration + 1,
+            meta_strategy=sigma,
+            nash_conv=nash_conv,
+            best_response=best,
+            added=added,
+        )
+
+    def solve(payoffs, iterations: int, initial_actions=None, progress: bool = False) -> PSROResult:
+        def step(state, _):
+            new = update(state, payoffs)
+            if progress:
+                jax.debug.callback(_report_progress, new.iteration, new.nash_conv)
+            metrics = PSROMetrics(new.meta_strategy, new.nash_conv, state.sizes, new.best_response, new.added)
+            return new, metrics
+
+        state, metrics = jax.lax.scan(step, init(payoffs, initial_actions), None, length=iterations)
+        sigma, profile, nash_conv = evaluate(state, payoffs)
+        _, new = oracle(state, payoffs, profile)
+        return PSROResult(state, metrics, sigma, profile, nash_conv, ~jnp.any(new) | verified(nash_conv, payoffs))
+
+    return PSROSolver(init, update, solve, evaluate)
 
 
 def run(
@@ -185,68 +323,111 @@ def run(
     progress: bool = False,
     **meta_options,
 ) -> PSROResult:
-    """PSRO with the exact oracle on ``payoffs [n, A_1..A_n]``, every iteration in one
-    ``lax.scan`` under one ``jit``.
+    """PSRO with the exact oracle on ``payoffs [n, A_1..A_n]``, compiled once per game shape
+    and options (a second call on another game of the same shape reuses the compilation).
 
-    ``meta_solver`` is a name from :data:`marljax.solvers.psro.meta_solvers.META_SOLVERS` (options
-    such as ``gamma=0.5`` for ``rae`` go in ``meta_options``) or a function
-    ``(meta_payoffs, masks) -> [n, K]``. ``max_population`` defaults to ``iterations + 1``;
-    ``oracle_gamma`` defaults to the RAE meta-solver's ``gamma`` (0 otherwise). ``symmetric``
-    (one shared population, see :func:`psro_solver`) defaults to whether the game is symmetric
-    zero-sum.
+    Args:
+        payoffs: payoff tensor ``[n, A_1, ..., A_n]`` (integer payoffs are promoted to float).
+        meta_solver: a name from :data:`marljax.solvers.psro.meta_solvers.META_SOLVERS` (its
+            options, e.g. ``gamma=0.5`` for ``rae``, go in ``meta_options``), or a function
+            ``(meta_payoffs, masks) -> [n, K]`` (compiled once per function object: build it once).
+        iterations: PSRO iterations (positive).
+        max_population: slots per player (default ``iterations + 1``, enough for every iteration).
+        initial_actions: each player's first policy, a pure action (default action 0).
+        oracle_gamma: the oracle's risk aversion; defaults to the ``rae`` meta-solver's ``gamma``
+            (its registry default when not given), 0 for other meta-solvers.
+        symmetric: one shared population (see :func:`psro_solver`); defaults to whether the game is
+            two-player symmetric zero-sum.
+        progress: show a progress bar (:class:`marljax.progress.ProgressBar`) with the NashConv.
+        **meta_options: the meta-solver's options.
+
+    Returns:
+        A :class:`PSROResult`; ``result.nash_conv`` is the final meta-strategy's NashConv,
+        ``result.metrics.nash_conv`` the curve, ``result.success`` whether PSRO converged.
+
+    Raises:
+        ValueError: a bad payoff tensor, budget, initial action, meta-solver name or option.
 
     >>> from marljax.envs.matrix import random_symmetric_zero_sum
     >>> result = run(random_symmetric_zero_sum(jax.random.PRNGKey(0), 100), "nash", iterations=100)
-    >>> result.exploitability  # NashConv of the final meta-Nash mixture
+    >>> result.nash_conv, result.success  # ~1e-8 (float32), True
     """
-    payoffs = jnp.asarray(payoffs)
-    check_payoffs(payoffs)
+    payoffs = validate_game(payoffs)  # integer payoffs become float
+    iterations = checks.integer(1)("iterations", iterations)  # before the max_population it implies
     max_population = iterations + 1 if max_population is None else max_population
     check_budget(max_population, iterations)
-    if oracle_gamma is None:
-        oracle_gamma = float(meta_options.get("gamma", RAE_DEFAULT_GAMMA)) if meta_solver == "rae" else 0.0
-    if meta_options.get("gamma", 0.0) < 0:
-        raise ValueError(f"gamma (risk aversion) must be >= 0; got {meta_options['gamma']!r}")
-    solve = make_meta_solver(meta_solver, payoffs, **meta_options) if isinstance(meta_solver, str) else meta_solver
+    first = check_initial_actions(initial_actions, payoffs.shape[1:])
+    meta = resolve_meta_solver(meta_solver, payoffs, **meta_options)
+    if oracle_gamma is not None:
+        oracle_gamma = _RISK_AVERSION("oracle_gamma", oracle_gamma)
+    elif isinstance(meta, MetaSolver) and meta.name == "rae":  # PSRO-RAE: the oracle shares its risk aversion
+        oracle_gamma = _RISK_AVERSION("gamma", dict(meta.options)["gamma"])
+    else:
+        oracle_gamma = 0.0
     if symmetric is None:
         symmetric = is_symmetric(payoffs) and is_zero_sum(payoffs)
     elif symmetric and not is_symmetric(payoffs):
         raise ValueError("symmetric=True needs a two-player symmetric game (u_2 = u_1^T)")
-    solver = psro_solver(solve, max_population, oracle_gamma, symmetric)
-    return _compiled_run(solver, iterations, progress)(
-        payoffs, None if initial_actions is None else jnp.asarray(initial_actions)
-    )
+    if symmetric and first[0] != first[1]:
+        raise ValueError(f"symmetric=True shares one population, so both initial actions must be equal; got {first}")
+    settings = (meta, max_population, oracle_gamma, bool(symmetric), iterations, bool(progress))
+    compiled = (_compiled_run if _hashable(settings) else _compiled_run.__wrapped__)(*settings)  # e.g. an array option
+    with ProgressBar(iterations, "PSRO", unit="it", enabled=progress) as bar:
+        _BARS.append(bar)
+        try:
+            result = compiled(payoffs, jnp.asarray(first))
+            if progress:
+                jax.block_until_ready(result)
+                jax.effects_barrier()  # the bar's last callbacks have run before it closes
+        finally:
+            _BARS.remove(bar)
+    return result
 
 
-def _compiled_run(solver: PSROSolver, iterations: int, progress: bool):
-    """The whole PSRO run as one jitted function of the game."""
-    ticker = _progress(iterations) if progress else None
+def resolve_meta_solver(meta_solver, payoffs=None, **options) -> Callable:
+    """The meta-solver a PSRO run uses: a name with its options (checked by the solver registry,
+    :func:`marljax.solvers.psro.meta_solvers.make_meta_solver`; ``payoffs`` picks ``nash``'s
+    solver for the game), or a function ``(meta_payoffs, masks) -> [n, K]`` as given."""
+    if isinstance(meta_solver, str):
+        return meta_solvers.make_meta_solver(meta_solver, payoffs, **options)
+    if not callable(meta_solver):
+        raise ValueError(
+            f"meta_solver must be a name or a function (meta_payoffs, masks) -> [n, K]; got {meta_solver!r}"
+        )
+    if options:
+        raise ValueError(
+            f"meta-solver options ({', '.join(sorted(options))}) go with a meta-solver name, not a function"
+        )
+    return meta_solver
 
-    def step(payoffs, state):
-        state, metrics = solver.update(payoffs, state)
-        if ticker is not None:
-            jax.debug.callback(ticker, state.iteration, metrics.exploitability)
-        return state, metrics
+
+@functools.lru_cache(maxsize=64)
+def _compiled_run(meta_solver, max_population, oracle_gamma, symmetric, iterations, progress):
+    """The whole PSRO run as one jitted function ``(payoffs, initial_actions) -> PSROResult``,
+    one per set of options (a registry meta-solver is a hashable value; a function is keyed by
+    identity), and jit keeps one compilation per game shape and dtype."""
+    solver = psro_solver(meta_solver, max_population, oracle_gamma, symmetric)
 
     @jax.jit
-    def go(payoffs, initial_actions):
-        start = solver.init(payoffs, initial_actions)
-        state, metrics = jax.lax.scan(lambda s, _: step(payoffs, s), start, None, length=iterations)
-        sigma, profile, exploitability = solver.evaluate(payoffs, state)
-        return PSROResult(state, metrics, sigma, profile, exploitability)
+    def psro_run(payoffs, initial_actions):
+        return solver.solve(payoffs, iterations, initial_actions, progress)
 
-    return go
+    return psro_run
 
 
-def _progress(total: int):
-    from tqdm import tqdm
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
-    bar = tqdm(total=total, desc="PSRO", unit="it")
 
-    def tick(iteration, exploitability):
-        bar.set_postfix(nash_conv=f"{float(exploitability):.3g}")
-        bar.update(1)
-        if int(iteration) >= total:
-            bar.close()
+#: The bars of the runs in flight (innermost last). The compiled loop reports to whichever bar
+#: is current when it runs, so one compilation serves every call, with or without a bar.
+_BARS: list[ProgressBar] = []
 
-    return tick
+
+def _report_progress(iteration, nash_conv) -> None:
+    if _BARS:
+        _BARS[-1].advance_to(iteration, nash_conv=nash_conv)

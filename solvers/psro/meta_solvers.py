@@ -5,49 +5,77 @@ the meta-game over the preallocated population (``K`` slots per player, ``masks[
 where player ``i``'s slot ``k`` holds a policy) to one simplex vector per player, zero on empty
 slots. All of them jit and vmap.
 
-Solvers written for plain games see a game in which every empty slot is strictly dominated
-(its owner gets ``min u_i - 1`` against everything), so no equilibrium puts weight on it; the
-weight they return on empty slots is then zeroed and the rest renormalised.
+Every solver of the registry (:mod:`marljax.solvers.registry`) is a meta-solver, under the
+same name and options (with the entry's cheaper ``meta_defaults``), plus ``uniform``
+(fictitious self-play: every filled slot equally; Lanctot et al., 2017). ``nash`` is decided
+once for the underlying game by :func:`marljax.solvers.registry.nash_solver_for` (the exact LP
+for two-player zero-sum games, Lemke-Howson otherwise); the aliases ``prd``,
+``nash_zero_sum`` and ``nash_general_sum`` name projected replicator dynamics, the LP and
+Lemke-Howson.
 
-Known meta-solvers (Lanctot et al., 2017; Muller et al., 2020; Slumbers et al., 2023):
-
-* ``uniform``   -- fictitious self-play: every policy equally.
-* ``nash``      -- Nash equilibrium: the exact LP of :mod:`marljax.solvers.equilibria.zero_sum` for
-  two-player zero-sum meta-games, Lemke-Howson (:mod:`marljax.solvers.equilibria.lemke_howson`) for
-  two-player general-sum ones (``nash_zero_sum`` / ``nash_general_sum`` force one of them).
-* ``rae``       -- risk-averse equilibrium (:mod:`marljax.solvers.equilibria.rae`), takes ``gamma``.
-* ``prd``       -- projected replicator dynamics (:mod:`marljax.solvers.dynamics`), averaged;
-  options ``step_size``, ``exploration``, ``num_steps``.
-* ``alpharank`` -- marginals of the alpha-Rank stationary distribution
-  (:mod:`marljax.solvers.equilibria.alpharank`); options ``alpha``, ``population_size``.
-* ``ce``        -- marginals of the max-welfare correlated equilibrium
-  (:mod:`marljax.solvers.equilibria.correlated`; an LP over ``K^n`` joint profiles: small populations).
+Solvers that take ``masks`` (alpha-Rank, RAE) see them; the zero-sum LP sees the row player's
+matrix with empty rows at ``min - 1`` and empty columns at ``max + 1``; every other solver sees a
+game in which every empty slot is strictly dominated (its owner gets ``min u_i - 1`` against
+everything) and, if iterative, starts uniform on the filled slots. The weight they return on
+empty slots is then zeroed and the rest renormalised.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Callable
+import dataclasses
 
 import chex
 import jax.numpy as jnp
 
-from marljax.checks import check_payoffs, is_concrete
-from marljax.solvers.base import dominate_empty_slots
-from marljax.solvers.game.properties import is_zero_sum
+from marljax.solvers.base import dominate_empty_slots, validate_game
+from marljax.solvers.game.simplex import normalise, uniform_on
+from marljax.solvers.registry import ALIASES, get_solver, nash_solver_for, solver_names
 
-__all__ = ["MetaSolver", "META_SOLVERS", "make_meta_solver", "dominate_empty_slots", "is_zero_sum"]
+__all__ = ["MetaSolver", "META_SOLVERS", "meta_solver_names", "make_meta_solver", "RAE_DEFAULT_GAMMA"]
 
-MetaSolver = Callable[[chex.Array, chex.Array], chex.Array]
-RAE_DEFAULT_GAMMA = 0.5
+UNIFORM = "uniform"
+
+#: Kept for PSRO code that imports it; the default lives in the registry entry of ``rae``.
+RAE_DEFAULT_GAMMA = get_solver("rae").defaults["gamma"]
 
 
-def _renormalised(weights: chex.Array, masks: chex.Array) -> chex.Array:
-    """Zero the empty slots and renormalise each row (uniform over the mask if nothing is left)."""
-    w = jnp.where(masks, jnp.maximum(weights, 0.0), 0.0)
-    total = jnp.sum(w, axis=-1, keepdims=True)
-    uniform = masks / jnp.sum(masks, axis=-1, keepdims=True)
-    return jnp.where(total > 0, w / jnp.where(total > 0, total, 1.0), uniform).astype(weights.dtype)
+def meta_solver_names() -> list[str]:
+    """``uniform``, every registered solver, and the aliases."""
+    return [UNIFORM, *solver_names(), *ALIASES]
+
+
+#: name -> one-line description of every meta-solver (read-only view of the registry).
+META_SOLVERS = {
+    UNIFORM: "every filled slot equally (fictitious self-play)",
+    **{name: get_solver(name).description for name in meta_solver_names()[1:]},
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class MetaSolver:
+    """The meta-solver ``name`` (a registered solver or ``uniform``) with its options: a
+    hashable value (equal names and options are equal), so PSRO can key its compilations on it.
+    Call it as ``meta_solver(meta_payoffs [n, K..K], masks [n, K]) -> [n, K]``."""
+
+    name: str
+    options: tuple = ()  # sorted (option, value) pairs
+
+    def __call__(self, meta_payoffs: chex.Array, masks: chex.Array) -> chex.Array:
+        meta_payoffs = validate_game(meta_payoffs)
+        masks = jnp.asarray(masks, bool)
+        if self.name == UNIFORM:
+            return uniform_on(masks, meta_payoffs.dtype)
+        spec = get_solver(self.name)
+        options = dict(self.options)
+        if spec.zero_sum:
+            profile = spec(_zero_sum_matrix(meta_payoffs, masks), **options).profile
+        elif "masks" in spec.inputs:
+            profile = spec(meta_payoffs, masks=tuple(masks), **options).profile
+        else:
+            if "profile" in spec.inputs:
+                options["profile"] = tuple(uniform_on(masks, meta_payoffs.dtype))
+            profile = spec(dominate_empty_slots(meta_payoffs, masks), **options).profile
+        return normalise(jnp.stack(profile).astype(meta_payoffs.dtype), masks)
 
 
 def _zero_sum_matrix(meta_payoffs, masks):
@@ -58,121 +86,30 @@ def _zero_sum_matrix(meta_payoffs, masks):
     return jnp.where(masks[0][:, None], a, jnp.min(meta_payoffs[0]) - 1.0)
 
 
-def uniform(meta_payoffs, masks):
-    return _renormalised(jnp.ones(masks.shape, meta_payoffs.dtype), masks)
-
-
-def nash_zero_sum(meta_payoffs, masks):
-    from marljax.solvers.equilibria.zero_sum import zero_sum
-
-    profile = zero_sum(_zero_sum_matrix(meta_payoffs, masks)).profile
-    return _renormalised(jnp.stack(profile).astype(meta_payoffs.dtype), masks)
-
-
-def nash_general_sum(meta_payoffs, masks):
-    from marljax.solvers.equilibria.lemke_howson import lemke_howson
-
-    profile = lemke_howson(dominate_empty_slots(meta_payoffs, masks)).profile
-    return _renormalised(jnp.stack(profile).astype(meta_payoffs.dtype), masks)
-
-
-def _rae(gamma: float = RAE_DEFAULT_GAMMA, num_iters: int = 300, **options) -> MetaSolver:
-    from marljax.solvers.equilibria.rae import rae_solver
-
-    solver = rae_solver(gamma, num_iters=num_iters, **options)
-
-    def rae(meta_payoffs, masks):
-        return jnp.stack(solver.solve(meta_payoffs, masks=tuple(masks)).profile)
-
-    return rae
-
-
-def _prd(dynamics, step_size: float = 0.1, exploration: float = 1e-3, num_steps: int = 2000) -> MetaSolver:
-    """Projected replicator dynamics, averaged (Lanctot et al., 2017); ``exploration`` is the
-    floor ``exploration / K`` on every probability."""
-    prd = dynamics.projected_replicator_dynamics(step_size, exploration)
-
-    def solve(meta_payoffs, masks):
-        start = tuple(m / jnp.sum(m) for m in masks.astype(meta_payoffs.dtype))
-        profile = prd.solve(dominate_empty_slots(meta_payoffs, masks), num_steps, start).profile
-        return _renormalised(jnp.stack(profile), masks)
-
-    return solve
-
-
-def _max_welfare_ce(correlated) -> MetaSolver:
-    """Marginals of the welfare-maximising correlated equilibrium (an LP over joint profiles:
-    ``K^n`` variables, so for small populations)."""
-
-    def solve(meta_payoffs, masks):
-        profile = correlated.ce(dominate_empty_slots(meta_payoffs, masks), "welfare").profile
-        return _renormalised(jnp.stack(profile).astype(meta_payoffs.dtype), masks)
-
-    return solve
-
-
-def _alpharank(module, alpha: float = 10.0, population_size: int = 50) -> MetaSolver:
-    """Marginals of the alpha-Rank stationary distribution (Omidshafiei et al., 2019) of the
-    filled slots' sub-game, exactly (empty slots never host mutants)."""
-
-    def solve(meta_payoffs, masks):
-        profile = module.alpharank(meta_payoffs, alpha, population_size, masks=tuple(masks)).profile
-        return _renormalised(jnp.stack(profile).astype(meta_payoffs.dtype), masks)
-
-    return solve
-
-
-def _optional(module: str, build: Callable) -> Callable:
-    """Meta-solvers built on modules that may not be installed in this checkout."""
-
-    def factory(**options):
-        return build(importlib.import_module(f"marljax.solvers.{module}"), **options)
-
-    factory.module = module
-    return factory
-
-
-#: name -> factory(**options) -> MetaSolver. ``nash`` picks zero-sum or general-sum per game.
-META_SOLVERS: dict[str, Callable] = {
-    "uniform": lambda: uniform,
-    "nash": lambda zero_sum=True: nash_zero_sum if zero_sum else nash_general_sum,
-    "nash_zero_sum": lambda: nash_zero_sum,
-    "nash_general_sum": lambda: nash_general_sum,
-    "rae": _rae,
-    "prd": _optional("dynamics", _prd),
-    "ce": _optional("equilibria.correlated", _max_welfare_ce),
-    "alpharank": _optional("equilibria.alpharank", _alpharank),
-}
-
-
-def available() -> list[str]:
-    """The meta-solver names usable in this installation."""
-    names = []
-    for name, factory in META_SOLVERS.items():
-        module = getattr(factory, "module", None)
-        if module is None or importlib.util.find_spec(f"marljax.solvers.{module}") is not None:
-            names.append(name)
-    return names
-
-
 def make_meta_solver(name: str, payoffs=None, **options) -> MetaSolver:
     """The meta-solver called ``name`` (see :data:`META_SOLVERS`), with its options.
 
-    ``payoffs`` (the underlying game, concrete) lets ``nash`` choose the zero-sum LP or
-    Lemke-Howson. Unknown names raise ``ValueError`` listing the known ones.
+    Args:
+      name: ``uniform``, a registered solver name or an alias.
+      payoffs: the underlying game (concrete), which lets ``nash`` choose the zero-sum LP or
+        Lemke-Howson for it (without it, ``nash`` is Lemke-Howson, right for every two-player
+        game).
+      **options: the solver's options (its registry ``defaults``; unknown ones are an error).
+    Raises:
+      ValueError: an unknown name (listing the known ones) or an option the solver does not take.
     """
+    if name == UNIFORM:
+        if options:
+            raise ValueError(f"meta-solver 'uniform' takes no options; got {', '.join(sorted(options))}")
+        return MetaSolver(UNIFORM)
     if name not in META_SOLVERS:
-        raise ValueError(f"unknown meta-solver {name!r}; known meta-solvers: {sorted(META_SOLVERS)}")
-    if name not in available():
-        raise ValueError(
-            f"meta-solver {name!r} needs marljax.solvers.{META_SOLVERS[name].module}, which is not installed"
-        )
-    if name.startswith("nash") and payoffs is not None:
-        check_payoffs(payoffs)
-        if payoffs.shape[0] != 2:
-            raise ValueError(
-                f"the Nash meta-solvers are for two-player games; this game has {payoffs.shape[0]} players"
-            )
-        if name == "nash" and is_concrete(payoffs):
-            options = {"zero_sum": is_zero_sum(jnp.asarray(payoffs)), **options}
-    return META_SOLVERS[name](**options)
+        raise ValueError(f"unknown meta-solver {name!r}; known meta-solvers: {', '.join(meta_solver_names())}")
+    if name == "nash":
+        game = validate_game(payoffs) if payoffs is not None else None
+        spec = nash_solver_for(game) if game is not None else get_solver("lemke_howson")
+    else:
+        spec = get_solver(name)
+    if payoffs is not None:
+        validate_game(payoffs, num_players=spec.num_players, zero_sum=spec.zero_sum)
+    chosen = spec.options({**spec.meta_defaults, **options}, called=f"meta-solver {name!r}")
+    return MetaSolver(spec.name, tuple(sorted(chosen.items())))

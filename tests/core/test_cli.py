@@ -24,3 +24,42 @@ def test_demo_writes_results(tmp_path):
     assert section["stag_hunt_nash_conv"]["mixed 3/4 stag"] < 1e-6
     assert section["stag_hunt_nash_conv"]["uniform"] > 0.1
     assert (tmp_path / "stag_hunt_nash_conv.png").stat().st_size > 1000
+
+
+def test_library_errors_are_one_line_with_exit_2(capsys):
+    assert main(["solve", "no_such_game"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("marljax solve: error: unknown game 'no_such_game'")
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_debug_flag_shows_the_traceback():
+    import pytest
+
+    with pytest.raises(ValueError, match="unknown game 'no_such_game'"):
+        main(["--debug", "solve", "no_such_game"])
+
+
+def test_ctrl_c_is_one_line_with_exit_130(capsys, monkeypatch):
+    from marljax.commands import envs
+
+    def interrupted(args):
+        raise KeyboardInterrupt("run the same command again to resume")
+
+    monkeypatch.setattr(envs, "run", interrupted)
+    assert main(["envs"]) == 130
+    err = capsys.readouterr().err
+    assert err == "marljax envs: interrupted: run the same command again to resume\n"
+
+
+def test_long_messages_are_cut_to_one_line():
+    from marljax.cli import MAX_MESSAGE, one_line
+
+    text = one_line(ValueError("tensorstore said:\n" + "x " * 5000))
+    assert "\n" not in text and len(text) <= MAX_MESSAGE and text.startswith("tensorstore said: x x")
+
+
+def test_envs_verbose_lists_options_and_metrics(capsys):
+    assert main(["envs", "--family", "mpe", "--verbose"]) == 0
+    out = capsys.readouterr().out
+    assert "num_agents=3" in out and "collisions (sum)" in out and "catches (sum)" in out

@@ -123,7 +123,7 @@ def test_matrix_game_env_rewards_observations_and_termination():
     assert ts.last() and np.all(ts.discount == 0.0)
 
 
-def test_matrix_game_env_heterogeneous_actions_masked_and_clipped():
+def test_matrix_game_env_heterogeneous_actions_masked_checked_and_clipped_in_jit():
     u = matrix.random_general_sum(KEY, (2, 3, 4))
     env = MatrixGame(u, horizon=5)
     state, ts = env.reset(KEY)
@@ -132,7 +132,9 @@ def test_matrix_game_env_heterogeneous_actions_masked_and_clipped():
         [[True, True, False, False], [True, True, True, False], [True, True, True, True]],
     )
     np.testing.assert_array_equal(ts.observation.agent_type, [0, 1, 2])
-    _, ts = env.step(state, jnp.array([3, 3, 3]))  # out of range for players 0 and 1: clipped
+    with pytest.raises(ValueError, match=r"action\[0\] = 3 is out of range: agent 0 of MatrixGame has 2 actions"):
+        env.step(state, jnp.array([3, 3, 3]))
+    _, ts = jax.jit(env.step)(state, jnp.array([3, 3, 3]))  # out of range for players 0 and 1: clipped in jit
     np.testing.assert_allclose(ts.reward, u[:, 1, 2, 3])
 
 

@@ -93,7 +93,7 @@ def test_tag_speed_caps_and_scripted_prey_flee():
 
         def step(state, _):
             state, ts = env.step(state, jnp.zeros(3, jnp.int32))  # predators stay put
-            return state, (state.vel, ts.extras["catches"])
+            return state, (state.vel, ts.extras["metrics"]["catches"])
 
         return state, jax.lax.scan(step, state, None, 20)[1]
 
@@ -102,6 +102,22 @@ def test_tag_speed_caps_and_scripted_prey_flee():
     assert speed[..., :3].max() <= 0.5 + 1e-5 and speed[..., 3].max() <= 2.0 + 1e-5
     assert speed[..., 3].max() > 1.0  # the scripted prey moves
     assert int(catches[:, -5:].sum()) == 0  # and ends up away from the (static) predators
+
+
+def test_metrics_of_a_hand_placed_world():
+    spread = SimpleSpread()
+    # Agents 0 and 1 overlap (0.2 < 2 * 0.15); landmark 0 is 0.05 from agent 0 (occupied, < 0.1),
+    # landmark 1 is 0.2 from agent 2 (not occupied), landmark 2 is sqrt(2) from agent 0.
+    pos = jnp.array([[0.0, 0.0], [0.2, 0.0], [1.0, 1.0], [0.05, 0.0], [1.0, 1.2], [-1.0, -1.0]])
+    got = spread._extras(pos, jnp.zeros_like(pos))["metrics"]
+    assert set(got) == set(spread.metrics) == {"collisions", "occupied_landmarks", "landmark_distance"}
+    assert float(got["collisions"]) == 1.0 and float(got["occupied_landmarks"]) == 1.0
+    np.testing.assert_allclose(got["landmark_distance"], 0.05 + 0.2 + np.sqrt(2.0), rtol=1e-5)
+    tag = SimpleTag(num_predators=2)  # predator 0 touches the prey (0.1 < 0.075 + 0.05), predator 1 does not
+    pos = jnp.array([[0.0, 0.0], [0.5, 0.5], [0.1, 0.0], [-0.8, 0.8], [0.8, -0.8]])
+    assert float(tag._extras(pos, jnp.zeros_like(pos))["metrics"]["catches"]) == 1.0
+    _, ts = jax.jit(tag.reset)(jax.random.PRNGKey(0))
+    assert ts.extras["metrics"]["catches"].dtype == jnp.float32
 
 
 def test_bad_parameters_raise():

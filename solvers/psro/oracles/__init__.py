@@ -1,1 +1,2 @@
-"""PSRO's best-response oracles: exact (normal-form games) and PPO (environments)."""
+"""PSRO's best-response oracles: :mod:`.exact` (normal-form games) and :mod:`.rl` (PPO in
+two-team environments)."""

@@ -4,27 +4,37 @@ For any registered Jumanji-API env whose agents split into two teams (default: t
 second half of the agents; ``agent 0`` vs ``agent 1`` in two-player matrix games), PSRO's
 population for each team is a set of PPO actor networks, stored as one parameter pytree with
 leading axes ``[2, K]`` (``K = max_population`` preallocated slots, ``sizes [2]`` filled).
-Each iteration (one jitted function, compiled once and reused):
+Each iteration (one jitted ``update``, compiled once and reused) runs, in this order:
 
-1. **meta-game by simulation**: ``M[t, k_0, k_1]`` = mean episode return of team ``t`` (averaged
-   over its agents) when team 0 plays policy ``k_0`` and team 1 policy ``k_1``, from
-   ``sims_per_entry`` episodes per entry, all ``K^2`` entries in one ``vmap`` (re-simulated
-   each iteration with fresh keys);
-2. **meta-strategy** from any meta-solver of :mod:`marljax.solvers.psro.meta_solvers`;
-3. **oracle**: for each team, PPO (:mod:`marljax.solvers.learners.ppo`, ``trained_agents`` = the team)
-   trains a fresh policy against opponents that play each episode with one policy sampled
-   from the other team's meta-strategy (drawn from PPO's per-episode key);
-4. **exploitability by a fresh best response**: the new policy *is* a fresh best response to
-   the meta-strategy, so after its payoffs are simulated,
+1. **meta-strategy** ``sigma`` from any meta-solver of :mod:`marljax.solvers.psro.meta_solvers`
+   on the simulated meta-game of the current population;
+2. **oracle** (:func:`train_best_response`): for each team, PPO
+   (:mod:`marljax.solvers.learners.ppo`, ``trained_agents`` = the team) trains a fresh policy
+   against opponents that play each episode with one policy sampled from the other team's
+   meta-strategy (drawn from PPO's per-episode key);
+3. **bookkeeping** (:func:`add_best_responses`): the new policies take each team's next slot;
+4. **meta-game by simulation** (:func:`simulate_meta_game`): ``M[t, k_0, k_1]`` = mean episode
+   return of team ``t`` (averaged over its agents) when team 0 plays policy ``k_0`` and team 1
+   policy ``k_1``, from ``sims_per_entry`` episodes per entry, every entry in one ``vmap`` of
+   :func:`marljax.evaluation.play_episodes` (re-simulated each iteration with fresh keys);
+5. **exploitability by a fresh best response** (:func:`nash_conv_estimate`): the new policy *is*
+   a fresh best response to ``sigma``, so
    ``sum_t M'_t(BR_t, sigma_-t) - M_t(sigma)`` estimates the meta-strategy's NashConv.
 
-Policies are feed-forward (the oracle's PPO config must have ``recurrent=False``).
+:func:`run_rl_psro` loops ``update`` and then plays the final meta-strategy profile
+(:func:`play_meta_strategy`: each episode, each team samples a policy from it) for its action
+frequencies, returns and the env's metrics. Policies are feed-forward (the oracle's PPO config
+must have ``recurrent=False``).
+
+References:
+    Lanctot et al., "A Unified Game-Theoretic Approach to Multiagent Reinforcement Learning",
+    NeurIPS 2017. Schulman et al., "Proximal Policy Optimization Algorithms", 2017.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from typing import Callable, NamedTuple
 
 import chex
 import jax
@@ -34,17 +44,34 @@ from flax import struct
 from jumanji.wrappers import Wrapper
 
 from marljax.checks import check_positive
-from marljax.solvers.game.properties import is_zero_sum
+from marljax.evaluation import EpisodeBatch, play_episodes, summarise
+from marljax.progress import ProgressBar
+from marljax.solvers.base import verified
 from marljax.solvers.learners.ppo import PPOConfig, make_learner
-from marljax.solvers.psro.loop import check_budget
-from marljax.solvers.psro.meta_solvers import MetaSolver, make_meta_solver
+from marljax.solvers.psro.loop import check_budget, resolve_meta_solver
+from marljax.solvers.psro.meta_solvers import MetaSolver
 
-__all__ = ["RLOracleConfig", "RLPSROState", "RLPSROMetrics", "make_rl_psro", "run_rl_psro", "team_masks"]
+__all__ = [
+    "RLOracleConfig",
+    "RLPSROState",
+    "RLPSROMetrics",
+    "RLPSROResult",
+    "RLPSRO",
+    "make_rl_psro",
+    "run_rl_psro",
+    "team_masks",
+    "simulate_meta_game",
+    "play_meta_strategy",
+    "train_best_response",
+    "add_best_responses",
+    "nash_conv_estimate",
+    "profile_statistics",
+]
 
 
 @dataclasses.dataclass(frozen=True)
 class RLOracleConfig:
-    """The PPO best-response trainer and the meta-game simulation."""
+    """The PPO best-response trainer, the meta-game simulation and the final evaluation."""
 
     ppo: PPOConfig = PPOConfig(
         total_steps=16_384,
@@ -59,23 +86,92 @@ class RLOracleConfig:
     sims_per_entry: int = 64  # episodes per meta-game entry
     episode_steps: int | None = None  # default: the env's max_steps
     teams: tuple | None = None  # ((agents of team 0), (agents of team 1)); default: halves
+    eval_episodes: int = 256  # episodes that play the final meta-strategy profile
+    tolerance: float = 0.05  # success: NashConv estimate <= tolerance * the meta-game's payoff range
 
 
 @struct.dataclass
 class RLPSROState:
-    actors: chex.ArrayTree  # actor parameters, every leaf [2, K, ...]
-    sizes: chex.Array  # [2] filled slots per team
-    meta_payoffs: chex.Array  # [2, K, K] simulated meta-game of the current population
+    """The populations, their simulated meta-game, and what the last ``update`` saw.
+
+    Attributes:
+        actors: actor parameters, every leaf ``[2, K, ...]``.
+        sizes: ``[2]`` int32 filled slots per team.
+        meta_payoffs: ``[2, K, K]`` simulated meta-game of the current population.
+        key: PRNG key for the next iteration.
+        meta_strategy: ``[2, K]`` the meta-strategy the last oracles answered (``init``: slot 0).
+        nash_conv: ``[]`` its NashConv estimate (0 before the first update).
+        best_response_value: ``[2]`` each new policy's return against it (0 before the first update).
+        meta_value: ``[2]`` its own value (0 before the first update).
+    """
+
+    actors: chex.ArrayTree
+    sizes: chex.Array
+    meta_payoffs: chex.Array
     key: chex.PRNGKey
+    meta_strategy: chex.Array
+    nash_conv: chex.Array
+    best_response_value: chex.Array
+    meta_value: chex.Array
 
 
 @struct.dataclass
 class RLPSROMetrics:
-    meta_strategy: chex.Array  # [2, K] the meta-strategy the oracles answered
-    exploitability: chex.Array  # [] NashConv estimate by the fresh best responses
-    best_response_value: chex.Array  # [2] each new policy's return against the meta-strategy
-    meta_value: chex.Array  # [2] the meta-strategy's own value
-    sizes: chex.Array  # [2]
+    """Per iteration, stacked by :func:`run_rl_psro` (leading axis ``T``)."""
+
+    meta_strategy: chex.Array  # [T, 2, K] the meta-strategy the oracles answered
+    nash_conv: chex.Array  # [T] NashConv estimate by the fresh best responses
+    best_response_value: chex.Array  # [T, 2] each new policy's return against the meta-strategy
+    meta_value: chex.Array  # [T, 2] the meta-strategy's own value
+    sizes: chex.Array  # [T, 2] population sizes when the meta-game was solved
+
+    @property
+    def exploitability(self) -> chex.Array:
+        """PSRO's name for :attr:`nash_conv`."""
+        return self.nash_conv
+
+
+@struct.dataclass
+class RLPSROResult:
+    """A PSRO run with the PPO oracle.
+
+    Attributes:
+        state: the final :class:`RLPSROState` (populations and their simulated meta-game).
+        metrics: :class:`RLPSROMetrics` per iteration.
+        meta_strategy: ``[2, K]`` meta-strategy of the final population.
+        nash_conv: ``[]`` NashConv estimate of the last meta-strategy the oracles answered (a
+            fresh estimate for the final one would need another round of training).
+        success: ``[]`` bool, ``nash_conv <= tolerance * payoff range of the meta-game``.
+        action_frequencies: ``[2, A]`` how often each team's agents take each action under the
+            final meta-strategy profile (``None`` for continuous actions).
+        team_returns: ``[2]`` mean return per agent of each team under that profile.
+        env_metrics: ``{name: []}`` the env's metrics of that profile, mean over episodes.
+    """
+
+    state: RLPSROState
+    metrics: RLPSROMetrics
+    meta_strategy: chex.Array
+    nash_conv: chex.Array
+    success: chex.Array
+    action_frequencies: chex.Array | None
+    team_returns: chex.Array
+    env_metrics: dict
+
+    @property
+    def exploitability(self) -> chex.Array:
+        """PSRO's name for :attr:`nash_conv`."""
+        return self.nash_conv
+
+
+class RLPSRO(NamedTuple):
+    """PSRO with the PPO oracle as pure functions (built by :func:`make_rl_psro`)."""
+
+    init: Callable  # (key) -> RLPSROState
+    update: Callable  # (state) -> RLPSROState
+    evaluate: Callable  # (state, key) -> (meta_strategy [2, K], EpisodeBatch of that profile)
+
+
+# --------------------------------------------------------------------------- simulation
 
 
 def team_masks(num_agents: int, teams=None) -> np.ndarray:
@@ -98,6 +194,171 @@ def team_masks(num_agents: int, teams=None) -> np.ndarray:
     return masks
 
 
+def team_act(act: Callable, team_of: chex.Array, pair: chex.ArrayTree, observation, key) -> chex.Array:
+    """``[E, N]`` actions: team ``t``'s agents act with ``pair[t]`` (a tree with leading axis 2).
+
+    ``act(params, observation [E, N, ...], key) -> [E, N]`` is one actor network's policy.
+    """
+    keys = jax.random.split(key, 2)
+    actions = [act(jax.tree_util.tree_map(lambda x: x[t], pair), observation, keys[t]) for t in range(2)]
+    return jnp.where(team_of[0], actions[0], actions[1])
+
+
+def team_returns(returns: chex.Array, team_of: chex.Array) -> chex.Array:
+    """``[..., 2]``: each team's return per agent from per-agent returns ``[..., N]``."""
+    return (returns @ team_of.T.astype(returns.dtype)) / team_of.sum(axis=1)
+
+
+def simulate_meta_game(
+    env, pair_policy: Callable, team_of: chex.Array, actors: chex.ArrayTree, key, sims_per_entry: int, steps: int
+) -> chex.Array:
+    """``[2, K, K]``: the simulated meta-game of every pair of slots.
+
+    Entry ``(t, i, j)`` is the mean return per agent of team ``t`` over ``sims_per_entry``
+    episodes in which team 0 plays slot ``i`` and team 1 slot ``j``; all ``K^2`` entries run in
+    one ``vmap`` of :func:`marljax.evaluation.play_episodes` with the pair as the policy's carry.
+
+    Args:
+        env: the env (sizes static, see :func:`make_rl_psro`).
+        pair_policy: a :func:`play_episodes` policy whose carry is the pair of actors it plays.
+        team_of: ``[2, N]`` bool team masks.
+        actors: the population, leaves ``[2, K, ...]``.
+        key: PRNG key.
+        sims_per_entry: episodes per entry.
+        steps: episode length cap.
+    """
+    k = jax.tree_util.tree_leaves(actors)[0].shape[1]
+    pairs = jax.tree_util.tree_map(
+        lambda x: jnp.stack([jnp.repeat(x[0], k, axis=0), jnp.tile(x[1], (k,) + (1,) * (x.ndim - 2))], axis=1),
+        actors,
+    )  # leaves [K*K, 2, ...]: entry (i, j) = (team 0 slot i, team 1 slot j)
+
+    def entry(pair, entry_key):
+        batch = play_episodes(env, pair_policy, entry_key, sims_per_entry, initial_carry=pair, max_steps=steps)
+        return team_returns(batch.returns, team_of).mean(axis=0)
+
+    returns = jax.vmap(entry)(pairs, jax.random.split(key, k * k))
+    return returns.reshape(k, k, 2).transpose(2, 0, 1)
+
+
+def play_meta_strategy(
+    env,
+    sampled_policy: Callable,
+    actors: chex.ArrayTree,
+    sigma: chex.Array,
+    key,
+    episodes: int,
+    steps: int,
+    tally: Callable | None = None,
+) -> EpisodeBatch:
+    """Play the meta-strategy profile: each episode, each team samples one policy from ``sigma``.
+
+    Args:
+        env: the env.
+        sampled_policy: a :func:`play_episodes` policy whose carry is ``(actors, slots [E, 2])``.
+        actors: the population, leaves ``[2, K, ...]``.
+        sigma: ``[2, K]`` the meta-strategy.
+        key: PRNG key.
+        episodes: number of episodes.
+        steps: episode length cap.
+        tally: passed to :func:`play_episodes` (e.g. action counts).
+    """
+    slot_key, play_key = jax.random.split(key)
+    slots = jax.random.categorical(slot_key, jnp.log(sigma), axis=-1, shape=(episodes, 2))
+    return play_episodes(
+        env, sampled_policy, play_key, episodes, initial_carry=(actors, slots), max_steps=steps, tally=tally
+    )
+
+
+# --------------------------------------------------------------------------- oracle
+
+
+def train_best_response(
+    ppo: PPOConfig, env, members: tuple, act_one: Callable, actors: chex.ArrayTree, sigma: chex.Array, team: int, key
+) -> chex.ArrayTree:
+    """Train a fresh PPO policy for ``team`` against the other team's meta-strategy.
+
+    The other team plays each episode with one policy of its population sampled from
+    ``sigma[1 - team]``, drawn from PPO's per-episode key so it stays fixed for the episode.
+
+    Args:
+        ppo: the PPO config (``trained_agents`` is set to ``members``).
+        env: the env.
+        members: the agents of ``team``.
+        act_one: ``act_one(params, observation [N, ...], key) -> [N]``, one env.
+        actors: the population, leaves ``[2, K, ...]``.
+        sigma: ``[2, K]`` the meta-strategy.
+        team: 0 or 1 (a Python int).
+        key: PRNG key.
+
+    Returns:
+        The trained actor's parameters.
+    """
+    other = 1 - team
+
+    def opponent_policy(act_key, observation, episode_key):
+        slot = jax.random.categorical(episode_key, jnp.log(sigma[other]))  # one policy per episode
+        return act_one(jax.tree_util.tree_map(lambda x: x[other, slot], actors), observation, act_key)
+
+    learner = make_learner(dataclasses.replace(ppo, trained_agents=members), env, opponent_policy)
+    runner, _ = learner.run(learner.init(key), learner.config.num_updates)
+    return runner.params["actor"]
+
+
+# --------------------------------------------------------------------------- bookkeeping
+
+
+def slot_masks(sizes: chex.Array, max_population: int) -> chex.Array:
+    """``[2, K]`` bool: the filled slots."""
+    return jnp.arange(max_population)[None, :] < sizes[:, None]
+
+
+def initial_population(first: list, max_population: int) -> chex.ArrayTree:
+    """Leaves ``[2, K, ...]``: every slot of team ``t`` holds ``first[t]`` (empty slots repeat it)."""
+    return jax.tree_util.tree_map(
+        lambda a, b: jnp.broadcast_to(jnp.stack([a, b])[:, None], (2, max_population) + a.shape), *first
+    )
+
+
+def add_best_responses(actors: chex.ArrayTree, sizes: chex.Array, responses: list) -> tuple:
+    """``(actors, sizes, new_slot [2])``: each team's response in its next slot (the last slot is
+    overwritten once the population is full)."""
+    max_population = jax.tree_util.tree_leaves(actors)[0].shape[1]
+    new_slot = jnp.minimum(sizes, max_population - 1)
+    actors = jax.tree_util.tree_map(
+        lambda pop, r0, r1: pop.at[0, new_slot[0]].set(r0).at[1, new_slot[1]].set(r1), actors, *responses
+    )
+    return actors, jnp.minimum(sizes + 1, max_population), new_slot
+
+
+def nash_conv_estimate(old_meta: chex.Array, new_meta: chex.Array, sigma: chex.Array, new_slot: chex.Array) -> tuple:
+    """``(nash_conv, best_response_value [2], meta_value [2])`` of ``sigma``.
+
+    ``meta_value[t] = sigma_0^T M_t sigma_1`` on the meta-game ``sigma`` was solved on;
+    ``best_response_value[t]`` is the fresh best response's value against ``sigma_-t`` in the
+    re-simulated meta-game, and ``nash_conv = sum_t (best_response_value[t] - meta_value[t])``.
+    """
+    meta_value = jnp.stack([sigma[0] @ old_meta[t] @ sigma[1] for t in range(2)])
+    br_value = jnp.stack([new_meta[0, new_slot[0]] @ sigma[1], sigma[0] @ new_meta[1][:, new_slot[1]]])
+    return jnp.sum(br_value - meta_value), br_value, meta_value
+
+
+def profile_statistics(batch: EpisodeBatch, team_of: chex.Array) -> dict:
+    """How a meta-strategy profile played, from :func:`play_meta_strategy`'s episodes:
+    ``action_frequencies [2, A]`` (from the action-count tally; ``None`` without one),
+    ``team_returns [2]`` (mean return per agent of each team) and ``env_metrics`` (name -> mean
+    over episodes, as :func:`marljax.evaluation.summarise` reports them)."""
+    counts = None if batch.tally is None else batch.tally.sum(axis=0)
+    return {
+        "action_frequencies": None if counts is None else counts / counts.sum(axis=1, keepdims=True),
+        "team_returns": team_returns(batch.returns, team_of).mean(axis=0),
+        "env_metrics": {name: jnp.asarray(value) for name, value in summarise(batch)["metrics"].items()},
+    }
+
+
+# --------------------------------------------------------------------------- wiring
+
+
 class _StaticSizes(Wrapper):
     """The env with its sizes read once, outside jit: the PPO learners are built inside the
     jitted iteration (their opponents close over the traced population), where a size computed
@@ -112,10 +373,27 @@ class _StaticSizes(Wrapper):
         return self._num_actions
 
 
-def make_rl_psro(env, meta_solver: MetaSolver, max_population: int, config: RLOracleConfig = RLOracleConfig()):
-    """``(init(key) -> RLPSROState, iteration(state) -> (state, metrics), action_frequencies)``."""
+def make_rl_psro(
+    env, meta_solver: MetaSolver, max_population: int, config: RLOracleConfig = RLOracleConfig()
+) -> RLPSRO:
+    """PSRO with PPO best responses on a two-team ``env`` as pure functions.
+
+    Args:
+        env: a registered env whose agents split into two teams (``config.teams``).
+        meta_solver: ``(meta_payoffs [2, K, K], masks [2, K]) -> [2, K]``.
+        max_population: ``K``, slots per team.
+        config: the oracle, simulation and evaluation settings.
+
+    Returns:
+        An :class:`RLPSRO`: ``init(key)``, ``update(state)`` (one PSRO iteration, in the order of
+        the module docstring; jit it) and ``evaluate(state, key)`` (the final meta-strategy and
+        an :class:`marljax.evaluation.EpisodeBatch` of its profile, with action counts as tally
+        for discrete actions).
+    """
     env = _StaticSizes(env)
-    check_positive(max_population=max_population, sims_per_entry=config.sims_per_entry)
+    check_positive(
+        max_population=max_population, sims_per_entry=config.sims_per_entry, eval_episodes=config.eval_episodes
+    )
     if config.ppo.recurrent:
         raise ValueError("the RL oracle's population policies are feed-forward: set ppo.recurrent=False")
     steps = config.episode_steps or getattr(env, "max_steps", None)
@@ -126,108 +404,71 @@ def make_rl_psro(env, meta_solver: MetaSolver, max_population: int, config: RLOr
     team_of = jnp.asarray(masks)
     uniform_opponent = lambda key, obs, episode_key: jnp.zeros((env.num_agents,), jnp.int32)  # noqa: E731 (init only)
     actor = make_learner(dataclasses.replace(config.ppo, trained_agents=members[0]), env, uniform_opponent)
-    carry = actor.initial_carry(1)["actor"]
 
-    def act_all(params, key, obs):
-        """Every agent acts with ``params`` (one env): ``[N]`` actions."""
-        batch = jax.tree_util.tree_map(lambda x: x[None], obs)
-        return actor.act({"actor": params}, carry, batch, jnp.zeros((1, env.num_agents), bool), key)[1][0]
+    # One actor network's policy, and the play_episodes policies built on it (built once, so
+    # play_episodes' compilation is reused).
+    def act(params, observation, key):
+        num_envs = jax.tree_util.tree_leaves(observation)[0].shape[0]
+        carry = actor.initial_carry(num_envs)["actor"]
+        reset = jnp.zeros((num_envs, env.num_agents), bool)
+        return actor.act({"actor": params}, carry, observation, reset, key)[1]
 
-    def joint_act(pair, key, obs):
-        """Team ``t``'s agents act with ``pair[t]`` (a tree with leading axis 2)."""
-        keys = jax.random.split(key, 2)
-        actions = [act_all(jax.tree_util.tree_map(lambda x: x[t], pair), keys[t], obs) for t in range(2)]
-        return jnp.where(team_of[0], actions[0], actions[1])
+    def act_one(params, observation, key):
+        return act(params, jax.tree_util.tree_map(lambda x: x[None], observation), key)[0]
 
-    def episode_returns(pair, key):
-        """``[2]`` mean return per agent of each team over one episode."""
-        reset_key, run_key = jax.random.split(key)
-        state, timestep = env.reset(reset_key)
+    def pair_policy(pair, observation, first, key):
+        return pair, team_act(act, team_of, pair, observation, key)
 
-        def step(carry, k):
-            state, timestep, alive, total = carry
-            state, nxt = env.step(state, joint_act(pair, k, timestep.observation))
-            total = total + alive * nxt.reward
-            return (state, nxt, alive * (1.0 - nxt.last()), total), None
+    def sampled_policy(carry, observation, first, key):
+        actors, slots = carry  # each episode's pair of slots [E, 2]
+        pairs = jax.tree_util.tree_map(lambda x: x[jnp.arange(2)[None, :], slots], actors)  # leaves [E, 2, ...]
+        keys = jax.random.split(key, slots.shape[0])
+        one_env = lambda pair, obs, k: team_act(act_one, team_of, pair, obs, k)  # noqa: E731
+        return carry, jax.vmap(one_env)(pairs, observation, keys)
 
-        init = (state, timestep, jnp.ones(()), jnp.zeros((env.num_agents,)))
-        (_, _, _, total), _ = jax.lax.scan(step, init, jax.random.split(run_key, steps))
-        return (team_of @ total) / team_of.sum(axis=1)
+    tally = None
+    if env.action_type != "continuous":
+        num_actions = env.num_actions
 
-    def simulate(actors, key):
-        """``[2, K, K]``: every pair of slots, ``sims_per_entry`` episodes each, one vmap."""
-        k = max_population
-        pairs = jax.tree_util.tree_map(
-            lambda x: jnp.stack([jnp.repeat(x[0], k, axis=0), jnp.tile(x[1], (k,) + (1,) * (x.ndim - 2))], axis=1),
-            actors,
-        )  # leaves [K*K, 2, ...]: entry (i, j) = (team 0 slot i, team 1 slot j)
-        keys = jax.random.split(key, (k * k, config.sims_per_entry))
-        returns = jax.vmap(lambda pair, ks: jax.vmap(lambda kk: episode_returns(pair, kk))(ks).mean(0))(pairs, keys)
-        return returns.reshape(k, k, 2).transpose(2, 0, 1)
-
-    def best_response(team, actors, sigma, key):
-        """Train a fresh PPO policy for ``team`` against the other team's meta-strategy."""
-        other = 1 - team
-
-        def opponent_policy(act_key, obs, episode_key):
-            slot = jax.random.categorical(episode_key, jnp.log(sigma[other]))  # one policy per episode
-            return act_all(jax.tree_util.tree_map(lambda x: x[other, slot], actors), act_key, obs)
-
-        learner = make_learner(dataclasses.replace(config.ppo, trained_agents=members[team]), env, opponent_policy)
-        runner, _ = learner.run(learner.init(key), learner.config.num_updates)
-        return runner.params["actor"]
+        def tally(action, timestep):  # [E, 2, A] action counts per team
+            return jnp.einsum("tn,ena->eta", team_of.astype(jnp.float32), jax.nn.one_hot(action, num_actions))
 
     def init(key) -> RLPSROState:
         init_key, sim_key, key = jax.random.split(key, 3)
-        first = [actor.init(k).params["actor"] for k in jax.random.split(init_key, 2)]
-        actors = jax.tree_util.tree_map(
-            lambda a, b: jnp.broadcast_to(jnp.stack([a, b])[:, None], (2, max_population) + a.shape), *first
+        actors = initial_population(
+            [actor.init(k).params["actor"] for k in jax.random.split(init_key, 2)], max_population
         )
-        return RLPSROState(actors, jnp.ones((2,), jnp.int32), simulate(actors, sim_key), key)
+        meta = simulate_meta_game(env, pair_policy, team_of, actors, sim_key, config.sims_per_entry, steps)
+        zeros = jnp.zeros((2,), meta.dtype)
+        return RLPSROState(
+            actors=actors,
+            sizes=jnp.ones((2,), jnp.int32),
+            meta_payoffs=meta,
+            key=key,
+            meta_strategy=jnp.zeros((2, max_population), meta.dtype).at[:, 0].set(1.0),
+            nash_conv=jnp.zeros((), meta.dtype),
+            best_response_value=zeros,
+            meta_value=zeros,
+        )
 
-    def iteration(state: RLPSROState):
+    def update(state: RLPSROState) -> RLPSROState:
         key, k0, k1, sim_key = jax.random.split(state.key, 4)
-        slots = jnp.arange(max_population)
-        masks_now = slots[None, :] < state.sizes[:, None]
-        sigma = meta_solver(state.meta_payoffs, masks_now)
-        responses = [best_response(0, state.actors, sigma, k0), best_response(1, state.actors, sigma, k1)]
-        new_slot = jnp.minimum(state.sizes, max_population - 1)
-        actors = jax.tree_util.tree_map(
-            lambda pop, r0, r1: pop.at[0, new_slot[0]].set(r0).at[1, new_slot[1]].set(r1), state.actors, *responses
-        )
-        meta = simulate(actors, sim_key)
-        meta_value = jnp.stack([sigma[0] @ state.meta_payoffs[t] @ sigma[1] for t in range(2)])
-        br_value = jnp.stack([meta[0, new_slot[0]] @ sigma[1], sigma[0] @ meta[1][:, new_slot[1]]])
-        metrics = RLPSROMetrics(sigma, jnp.sum(br_value - meta_value), br_value, meta_value, state.sizes)
-        sizes = jnp.minimum(state.sizes + 1, max_population)
-        return RLPSROState(actors, sizes, meta, key), metrics
+        sigma = meta_solver(state.meta_payoffs, slot_masks(state.sizes, max_population))
+        responses = [
+            train_best_response(config.ppo, env, members[t], act_one, state.actors, sigma, t, k)
+            for t, k in ((0, k0), (1, k1))
+        ]
+        actors, sizes, new_slot = add_best_responses(state.actors, state.sizes, responses)
+        meta = simulate_meta_game(env, pair_policy, team_of, actors, sim_key, config.sims_per_entry, steps)
+        nash_conv, br_value, meta_value = nash_conv_estimate(state.meta_payoffs, meta, sigma, new_slot)
+        return RLPSROState(actors, sizes, meta, key, sigma, nash_conv, br_value, meta_value)
 
-    def action_frequencies(state: RLPSROState, sigma, key, episodes: int = 256):
-        """``[2, A]``: how often each team's agents take each action when both teams sample a
-        policy per episode from ``sigma`` (the meta-strategy seen in action space)."""
-        num_actions = env.num_actions
+    def evaluate(state: RLPSROState, key):
+        sigma = meta_solver(state.meta_payoffs, slot_masks(state.sizes, max_population))
+        batch = play_meta_strategy(env, sampled_policy, state.actors, sigma, key, config.eval_episodes, steps, tally)
+        return sigma, batch
 
-        def one(k):
-            slot_key, reset_key, run_key = jax.random.split(k, 3)
-            slot = jax.random.categorical(slot_key, jnp.log(sigma), axis=-1)  # [2]
-            pair = jax.tree_util.tree_map(lambda x: x[jnp.arange(2), slot], state.actors)
-            env_state, timestep = env.reset(reset_key)
-
-            def step(carry, kk):
-                env_state, timestep, alive, counts = carry
-                action = joint_act(pair, kk, timestep.observation)
-                counts = counts + alive * (team_of.astype(jnp.float32) @ jax.nn.one_hot(action, num_actions))
-                env_state, nxt = env.step(env_state, action)
-                return (env_state, nxt, alive * (1.0 - nxt.last()), counts), None
-
-            init = (env_state, timestep, jnp.ones(()), jnp.zeros((2, num_actions)))
-            (_, _, _, counts), _ = jax.lax.scan(step, init, jax.random.split(run_key, steps))
-            return counts
-
-        counts = jax.vmap(one)(jax.random.split(key, episodes)).sum(0)
-        return counts / counts.sum(axis=1, keepdims=True)
-
-    return init, iteration, action_frequencies
+    return RLPSRO(init, update, evaluate)
 
 
 def run_rl_psro(
@@ -239,42 +480,56 @@ def run_rl_psro(
     max_population: int | None = None,
     progress: bool = False,
     **meta_options,
-):
+) -> RLPSROResult:
     """Run PSRO with PPO best responses on ``env`` (a registered two-team env).
 
-    Returns ``(state, metrics, meta_strategy, action_frequencies)``: the final population and
-    its simulated meta-game, the per-iteration metrics stacked (``[iterations, ...]``), the final
-    meta-strategy ``[2, K]`` and its action frequencies per team ``[2, A]``.
+    Args:
+        env: the env.
+        meta_solver: a meta-solver name (options in ``meta_options``) or a function
+            ``(meta_payoffs, masks) -> [2, K]``.
+        iterations: PSRO iterations (positive).
+        key: PRNG key (default ``PRNGKey(0)``).
+        config: the oracle, simulation and evaluation settings.
+        max_population: slots per team (default ``iterations + 1``).
+        progress: show a progress bar with the NashConv estimate.
+
+    Returns:
+        An :class:`RLPSROResult` (populations, per-iteration metrics, final meta-strategy, its
+        NashConv estimate and success, and how its profile plays: action frequencies, team
+        returns, env metrics).
 
     >>> import marljax
-    >>> state, metrics, sigma, freq = run_rl_psro(marljax.make("matrix/StagHunt-v0"), "nash", 3, jax.random.PRNGKey(0))
+    >>> result = run_rl_psro(marljax.make("matrix/StagHunt-v0"), "nash", 3, jax.random.PRNGKey(0))
+    >>> result.meta_strategy, result.action_frequencies, result.env_metrics
     """
     max_population = iterations + 1 if max_population is None else max_population
     check_budget(max_population, iterations)
+    if not config.tolerance >= 0:
+        raise ValueError(f"tolerance must be >= 0; got {config.tolerance!r}")
     key = jax.random.PRNGKey(0) if key is None else key
-    if isinstance(meta_solver, str):
-        if meta_solver == "nash":
-            zero_sum = hasattr(env, "payoffs") and is_zero_sum(jnp.asarray(env.payoffs))
-            meta_solver = make_meta_solver("nash_zero_sum" if zero_sum else "nash_general_sum")
-        else:
-            meta_solver = make_meta_solver(meta_solver, **meta_options)
-    init, iteration, frequencies = make_rl_psro(env, meta_solver, max_population, config)
-    init_key, freq_key = jax.random.split(key)
-    state = jax.jit(init)(init_key)
-    step = jax.jit(iteration)
+    # ``nash`` is the zero-sum LP only for a matrix env whose payoff tensor is zero-sum; for other
+    # envs (simulated meta-games are general-sum) it is Lemke-Howson.
+    meta_solver = resolve_meta_solver(meta_solver, getattr(env, "payoffs", None), **meta_options)
+    psro = make_rl_psro(env, meta_solver, max_population, config)
+    init_key, eval_key = jax.random.split(key)
+    state = jax.jit(psro.init)(init_key)
+    update = jax.jit(psro.update)
     history = []
-    for _ in _maybe_progress(range(iterations), progress):
-        state, metrics = step(state)
-        history.append(metrics)
+    with ProgressBar(iterations, "PSRO (PPO oracle)", unit="it", enabled=progress) as bar:
+        for _ in range(iterations):
+            sizes = state.sizes
+            state = update(state)
+            history.append(
+                RLPSROMetrics(state.meta_strategy, state.nash_conv, state.best_response_value, state.meta_value, sizes)
+            )
+            bar.update(nash_conv=state.nash_conv)
     metrics = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *history)
-    slots = jnp.arange(max_population)
-    sigma = meta_solver(state.meta_payoffs, slots[None, :] < state.sizes[:, None])
-    return state, metrics, sigma, jax.jit(frequencies)(state, sigma, freq_key)
-
-
-def _maybe_progress(iterable: Sequence, progress: bool):
-    if not progress:
-        return iterable
-    from tqdm import tqdm
-
-    return tqdm(iterable, desc="PSRO (PPO oracle)", unit="it")
+    sigma, batch = jax.jit(psro.evaluate)(state, eval_key)
+    return RLPSROResult(
+        state=state,
+        metrics=metrics,
+        meta_strategy=sigma,
+        nash_conv=state.nash_conv,
+        success=verified(state.nash_conv, state.meta_payoffs, config.tolerance),
+        **profile_statistics(batch, jnp.asarray(team_masks(env.num_agents, config.teams))),
+    )

@@ -140,7 +140,7 @@ def test_rae_has_lower_reward_variance_than_every_nash_equilibrium_of_the_high_r
 
 def test_three_player_rae_and_vmap_over_games():
     batch = jax.vmap(lambda k: games.potential_game(k, (2, 2, 2)))(jax.random.split(jax.random.PRNGKey(5), 4))
-    results = jax.vmap(rae.rae_solver(gamma=0.3, num_iters=500).solve)(batch)
+    results = jax.jit(jax.vmap(rae.rae_solver(gamma=0.3, num_iters=500).solve))(batch)
     assert results.ra_gap.shape == (4,)
     assert float(results.ra_gap.max()) <= 1e-4
     single = rae.solve(batch[0], gamma=0.3, num_iters=500)

@@ -10,6 +10,8 @@ import marljax
 from marljax.envs.matrix import MatrixGame, bimatrix, rock_paper_scissors
 from marljax.envs.mpe import SimpleSpread
 from marljax.solvers import ippo, mappo, ppo
+from marljax.solvers.learners.advantages import bootstrap_truncated_rewards, generalized_advantages
+from marljax.solvers.learners.losses import ppo_loss
 
 SEEDS = 2
 
@@ -35,6 +37,15 @@ def test_learning_beats_random_policy(algo, spread):
     assert np.all(np.isfinite(np.asarray(metrics["loss"])))
     # Random play scores about -20 per agent; every seed must beat it by a clear margin.
     assert np.all(final > baseline + 3.0), (final, baseline)
+    # The env metrics are the same episodes' statistics: summed over the 2 agents, SimpleSpread's
+    # return is -(collisions) - 25 * (mean landmark distance) (each reward is half collisions,
+    # half distance), so the two must agree update by update.
+    env_metrics = {name: np.asarray(value) for name, value in metrics["env_metrics"].items()}
+    assert set(env_metrics) == set(spread.metrics)
+    team_return = np.asarray(metrics["episode_return"]).sum(-1)
+    implied = -env_metrics["collisions"] - spread.max_steps * env_metrics["landmark_distance"]
+    np.testing.assert_allclose(team_return, implied, rtol=1e-4, atol=1e-3)
+    assert 0.0 <= env_metrics["occupied_landmarks"].min() and env_metrics["occupied_landmarks"].max() <= 2.0
 
 
 def test_best_response_oracle_recurrent_per_agent():
@@ -163,3 +174,56 @@ def test_time_limit_truncation_bootstraps_and_termination_does_not():
     assert abs(_critic_value(truncated, True) - 2.0) < 0.1
     assert abs(_critic_value(truncated, False) - 1.25) < 0.1
     assert abs(_critic_value(game, True) - 1.25) < 0.1
+
+
+# ----- the maths, against hand computations ---------------------------------------------------
+REWARDS, VALUES, LAST_VALUE = jnp.array([1.0, 2.0, 3.0]), jnp.array([0.5, 1.0, 2.0]), jnp.array(4.0)
+DONES = jnp.array([False, True, False])  # the episode ends after step 1; a new one starts at step 2
+
+
+@pytest.mark.parametrize(
+    "discounts, rewards, advantages",
+    [
+        # No bootstrap: d2 = 3 + .5*4 - 2 = 3; d1 = 2 - 1 = 1 (cut); d0 = 1 + .5*1 - .5 = 1, A0 = 1 + .25*1.
+        (None, [1.0, 2.0, 3.0], [1.25, 1.0, 3.0]),
+        # A time limit (discount 1) at step 1: r1 = 2 + .5 * 1 * V_final(6) = 5, so A1 = 4, A0 = 1 + .25*4.
+        ([1.0, 1.0, 1.0], [1.0, 5.0, 3.0], [2.0, 4.0, 3.0]),
+        # A termination (discount 0) adds nothing: as without bootstrap.
+        ([1.0, 0.0, 1.0], [1.0, 2.0, 3.0], [1.25, 1.0, 3.0]),
+    ],
+    ids=["cut", "truncation", "termination"],
+)
+def test_generalized_advantages_by_hand(discounts, rewards, advantages):
+    gamma, lam = 0.5, 0.5
+    r = REWARDS
+    if discounts is not None:  # final values matter only where an episode ended (step 1)
+        r = bootstrap_truncated_rewards(REWARDS, DONES, jnp.array(discounts), jnp.array([9.0, 6.0, 9.0]), gamma)
+    np.testing.assert_allclose(r, rewards)
+    adv, targets = generalized_advantages(r, VALUES, DONES, LAST_VALUE, gamma, lam)
+    np.testing.assert_allclose(adv, advantages, rtol=1e-6)
+    np.testing.assert_allclose(targets, np.asarray(advantages) + np.asarray(VALUES), rtol=1e-6)
+
+
+def test_ppo_loss_terms_by_hand():
+    args = dict(
+        log_prob=jnp.log(jnp.array([1.5, 0.5])),  # ratios 1.5 and 0.5 against old log-probs 0
+        old_log_prob=jnp.zeros(2),
+        entropy=jnp.array([1.0, 2.0]),
+        values=jnp.array([1.0, 3.0]),
+        old_values=jnp.array([0.0, 2.9]),
+        advantages=jnp.array([3.0, 1.0]),  # normalised to (1, -1)
+        targets=jnp.array([0.5, 0.0]),
+    )
+    total, terms = ppo_loss(**args, clip_eps=0.2, vf_coef=0.5, ent_coef=0.01)
+    # actor: -(min(1.5, 1.2) * 1 + min(0.5 * -1, 0.8 * -1)) / 2 = -(1.2 - 0.8) / 2
+    np.testing.assert_allclose(terms["actor_loss"], -0.2, rtol=1e-5)
+    # value: V_clip = (0.2, 3.0); 0.5 * mean(max(.25, .09), max(9, 9)) = 0.5 * 4.625
+    np.testing.assert_allclose(terms["value_loss"], 2.3125, rtol=1e-6)
+    np.testing.assert_allclose(terms["entropy"], 1.5)
+    kl = np.mean([0.5 - np.log(1.5), -0.5 - np.log(0.5)])
+    np.testing.assert_allclose(terms["approx_kl"], kl, rtol=1e-5)
+    np.testing.assert_allclose(total, -0.2 + 0.5 * 2.3125 - 0.01 * 1.5, rtol=1e-5)
+    # Weights (only agent 0 learns) restrict every mean to the weighted entries.
+    _, only_first = ppo_loss(**args, clip_eps=0.2, vf_coef=0.5, ent_coef=0.01, weight=jnp.array([1.0, 0.0]))
+    np.testing.assert_allclose(only_first["value_loss"], 0.5 * 0.25)
+    np.testing.assert_allclose(only_first["entropy"], 1.0)
