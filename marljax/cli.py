@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own module under ``marljax.commands`` and exposes
 ``add_parser(subparsers)``, which registers its flags and sets ``func(args) -> int``.
-Modules import JAX lazily so that ``--help`` answers at once. Library errors (bad input, a\nbad run folder) print one line and exit 2; ``marljax --debug ...`` shows the traceback.
+Heavy imports stay inside the functions that need them. Library errors (bad input, a
+bad run folder) print one line and exit 2; ``marljax --debug ...`` shows the traceback.
 """
 
 from __future__ import annotations
@@ -47,8 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
 def one_line(err: BaseException) -> str:
     """The error's message on one line, cut to :data:`MAX_MESSAGE` characters."""
     text = " ".join(str(err).split()) or type(err).__name__
-    if isinstance(err, KeyError) and len(err.args) == 1:
+    if type(err) is KeyError and len(err.args) == 1:  # a bare dict lookup; subclasses carry a message
         text = f"unknown key {err.args[0]!r}"
+    elif isinstance(err, KeyError) and len(err.args) == 1 and isinstance(err.args[0], str):
+        text = " ".join(err.args[0].split())  # KeyError's str() would quote the message
     if len(text) > MAX_MESSAGE:
         text = text[: MAX_MESSAGE - 30].rstrip() + " ... (--debug for the rest)"
     return text

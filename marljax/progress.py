@@ -8,13 +8,9 @@ nothing and prints nothing, so callers never branch on whether progress is shown
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, TypeVar
-
 import numpy as np
 
-__all__ = ["ProgressBar", "track"]
-
-T = TypeVar("T")
+__all__ = ["ProgressBar"]
 
 
 class ProgressBar:
@@ -62,18 +58,6 @@ class ProgressBar:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def track(
-    iterable: Iterable[T], desc: str, total: int | None = None, unit: str = "it", enabled: bool = True
-) -> Iterator[T]:
-    """Iterate with a progress bar (``enabled=False``: plain iteration)."""
-    items = list(iterable) if total is None and not hasattr(iterable, "__len__") else iterable
-    total = len(items) if total is None else total
-    with ProgressBar(total, desc, unit, enabled) as bar:
-        for item in items:
-            yield item
-            bar.update()
 
 
 def _short(value) -> str:

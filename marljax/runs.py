@@ -234,7 +234,7 @@ def _keep_rows_before(path: pathlib.Path, update: int) -> None:
     if not path.exists():
         return
     lines = path.read_text().splitlines(keepends=True)
-    if not lines:
+    if not lines or not lines[0].endswith("\n"):  # empty, or a header cut short: start afresh
         path.unlink()
         return
     header = next(csv.reader(lines[:1]))

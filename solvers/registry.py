@@ -139,7 +139,7 @@ def solve(name: str, payoffs, **options):
       name: a name of :func:`solver_names` (or an alias: ``prd``, ``nash_zero_sum``, ...).
       payoffs: the payoff tensor (integers are promoted to float).
       **options: the solver's options (see ``get_solver(name).defaults``) and array inputs
-        (``get_solver(name).inputs``: ``profile``/``init_profile``, ``masks``, ``labels``).
+        (``get_solver(name).inputs``: the initial ``profile``, ``masks``, ``labels``).
     Returns:
       The solver's result: ``.profile``, ``.nash_conv``, ``.success`` and its own fields.
     Raises:
@@ -163,9 +163,10 @@ def _bind(fn, **options):
     return functools.partial(fn, **options)
 
 
-def _entry(name, fn, description, *, inputs=(), extra=None, **fields) -> SolverSpec:
-    """The entry of a public solver function: its options and defaults are its signature's."""
-    defaults = {**_signature_defaults(fn, exclude=inputs), **(extra or {})}
+def _entry(name, fn, description, *, inputs=(), hidden=(), extra=None, **fields) -> SolverSpec:
+    """The entry of a public solver function: its options and defaults are its signature's,
+    less its array ``inputs`` and the ``hidden`` keywords (deprecated aliases)."""
+    defaults = {**_signature_defaults(fn, exclude=(*inputs, *hidden)), **(extra or {})}
     return SolverSpec(name, functools.partial(_bind, fn), description, defaults, inputs=inputs, **fields)
 
 
@@ -279,8 +280,9 @@ for _spec in [
         "rae",
         rae.solve,
         "n players; risk-averse equilibrium by fictitious play on mean-variance best responses",
-        inputs=("init_profile", "masks"),
-        extra={"gamma": 0.5},  # the default risk aversion: it lives here only
+        inputs=("profile", "masks"),
+        hidden=("init_profile",),
+        extra={"gamma": 0.5},  # the default risk aversion: it lives here only (rae_solver has none)
         exact=False,
         module=_EQUILIBRIA + "rae.py",
         certifies="RAE",

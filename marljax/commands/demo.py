@@ -32,7 +32,8 @@ def run(args) -> int:
     import time
 
     import jax
-    from tqdm import tqdm
+
+    from marljax.progress import ProgressBar
 
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -42,13 +43,15 @@ def run(args) -> int:
     results = {"device": str(jax.devices()[0]), "sections": {}}
     keys = jax.random.split(jax.random.PRNGKey(args.seed), len(names))
     start = time.perf_counter()
-    for module, key in zip(tqdm(names, desc="marljax demo", unit="section"), keys):
-        short = module.rsplit(".", 1)[-1]
-        tic = time.perf_counter()
-        section = importlib.import_module(module).run(out, key)
-        section["seconds"] = round(time.perf_counter() - tic, 2)
-        results["sections"][short] = section
-        tqdm.write(f"[{short}] " + ", ".join(f"{k}={v}" for k, v in section.get("summary", {}).items()))
+    with ProgressBar(len(names), "marljax demo", unit="section") as bar:
+        for module, key in zip(names, keys):
+            short = module.rsplit(".", 1)[-1]
+            tic = time.perf_counter()
+            section = importlib.import_module(module).run(out, key)
+            section["seconds"] = round(time.perf_counter() - tic, 2)
+            results["sections"][short] = section
+            bar.write(f"[{short}] " + ", ".join(f"{k}={v}" for k, v in section.get("summary", {}).items()))
+            bar.update()
     results["total_seconds"] = round(time.perf_counter() - start, 2)
     (out / "results.json").write_text(json.dumps(results, indent=2))
     print(f"wrote {out / 'results.json'} and {len(list(out.glob('*.png')))} plots in {results['total_seconds']} s")

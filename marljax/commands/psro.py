@@ -27,7 +27,9 @@ def add_parser(subparsers) -> None:
         description=__doc__.split("\n\n")[0] + " " + __doc__.split("\n\n")[1],
     )
     p.add_argument("game", help="catalog game, GENERATOR:SIZE, matrix env, .npy/.json file (--oracle ppo: an env)")
-    p.add_argument("--meta-solver", default="nash", help="uniform, nash, rae, prd, alpharank, ce (default nash)")
+    from marljax.solvers.psro.meta_solvers import meta_solver_names
+
+    p.add_argument("--meta-solver", default="nash", help=f"one of: {', '.join(meta_solver_names())} (default nash)")
     p.add_argument(
         "--gamma", type=float, default=None, help="risk aversion of the rae meta-solver (its default if unset)"
     )

@@ -1,9 +1,10 @@
 """Learning dynamics for n-player normal-form games, optax style.
 
 Each builder returns a :class:`Dynamics` with pure ``init(payoffs, profile=None) -> state``
-and ``update(state, payoffs) -> state``; :func:`solve` (or ``dynamics.solve``) runs a fixed
-number of steps in ``lax.scan`` and records the NashConv of the reported iterate at every
-step (and, for the no-regret dynamics, the CCE gap of the empirical joint play). All of them
+and ``update(state, payoffs) -> state``; the state carries ``nash_conv``, the NashConv of the
+reported iterate (the convergence measure). :func:`solve` (or ``dynamics.solve``) runs a fixed
+number of steps in ``lax.scan`` and records that NashConv at every step (and the CCE gap of
+the empirical joint play, which the no-regret dynamics approach). All of them
 use the deviation payoffs ``dev_i[a] = E_{a_-i ~ pi_-i} u_i(a, a_-i)`` of
 :func:`marljax.solvers.nash.deviation_payoffs`, scaled by the payoff range so step sizes mean
 the same on every game.
@@ -67,6 +68,7 @@ class DynamicsState:
     memory: tuple  # per-player auxiliary: cumulative regrets / logits / last gradient
     joint_average: chex.Array  # empirical joint play [A_1..A_n] (product of the iterates, averaged)
     step: chex.Array
+    nash_conv: chex.Array  # [] NashConv of the reported iterate (average or last, per method)
 
 
 @struct.dataclass
@@ -110,6 +112,10 @@ class Dynamics:
     def report_average(self) -> bool:
         return _RULES[self.name].report_average
 
+    def reported(self, state: DynamicsState) -> tuple:
+        """The iterate this dynamic reports: the running average or the last iterate."""
+        return state.average if self.report_average else state.strategies
+
     @validated(profile=profile_option)
     def init(self, payoffs, profile=None) -> DynamicsState:
         """The state at ``profile`` (default uniform)."""
@@ -122,16 +128,27 @@ class Dynamics:
             memory=tuple(memory),
             joint_average=product_distribution(profile),
             step=jnp.int32(0),
+            nash_conv=normal_form.nash_conv(payoffs, profile),
         )
 
     def update(self, state: DynamicsState, payoffs) -> DynamicsState:
-        """One step: the new iterate, folded into the running averages."""
+        """One step: the new iterate, folded into the running averages, and the NashConv of
+        the reported one (the convergence measure)."""
         strategies, memory, weight = _RULES[self.name].step(state, payoffs, dict(self.options))
         total = state.average_weight + weight
         mix = weight / total
         average = tuple(a + mix * (s - a) for a, s in zip(state.average, strategies))
         joint = state.joint_average + mix * (product_distribution(strategies) - state.joint_average)
-        return DynamicsState(tuple(strategies), average, total, tuple(memory), joint, state.step + 1)
+        stepped = DynamicsState(
+            strategies=tuple(strategies),
+            average=average,
+            average_weight=total,
+            memory=tuple(memory),
+            joint_average=joint,
+            step=state.step + 1,
+            nash_conv=state.nash_conv,
+        )
+        return stepped.replace(nash_conv=normal_form.nash_conv(payoffs, self.reported(stepped)))
 
     def solve(self, payoffs, num_steps: int, profile=None, tol: float = DYNAMICS_TOLERANCE) -> DynamicsResult:
         """``num_steps`` updates in ``lax.scan`` (see :func:`solve`)."""
@@ -274,18 +291,15 @@ def solve(dynamics: Dynamics, payoffs, num_steps: int, profile=None, tol: float 
 
 @jit_when_concrete(static_argnums=(0, 2, 4))
 def _solve(dynamics: Dynamics, payoffs, num_steps: int, profile, tol: float) -> DynamicsResult:
-    def reported(state):
-        return state.average if dynamics.report_average else state.strategies
-
     def body(state, _):
         state = dynamics.update(state, payoffs)
-        return state, (normal_form.nash_conv(payoffs, reported(state)), cce_gap(payoffs, state.joint_average))
+        return state, (state.nash_conv, cce_gap(payoffs, state.joint_average))
 
     final, (curve, gaps) = jax.lax.scan(body, dynamics.init(payoffs, profile), None, length=num_steps)
     return DynamicsResult(
-        profile=reported(final),
-        nash_conv=curve[-1],
-        success=curve[-1] <= tol * payoff_range(payoffs),
+        profile=dynamics.reported(final),
+        nash_conv=final.nash_conv,
+        success=final.nash_conv <= tol * payoff_range(payoffs),
         last_profile=final.strategies,
         average_profile=final.average,
         nash_conv_curve=curve,

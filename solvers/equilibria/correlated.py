@@ -35,7 +35,7 @@ from marljax.solvers.base import (
     payoff_range,
     validated,
 )
-from marljax.solvers.equilibria.lp import simplex
+from marljax.solvers.equilibria.lp import linprog
 from marljax.solvers.game import payoffs as normal_form
 from marljax.solvers.game.simplex import normalise
 
@@ -149,7 +149,7 @@ def _solve_lp(payoffs, target, constraints_fn, gap_fn, tol, max_pivots) -> Corre
         shifted = (target - jnp.min(target)) / payoff_range(target) + 1.0
         a_ub = jnp.concatenate([constraints, jnp.ones((1, target.size))])
         b_ub = jnp.zeros(a_ub.shape[0]).at[-1].set(1.0)
-        lp = simplex(max_pivots).solve(shifted, a_ub, b_ub)
+        lp = linprog(shifted, a_ub, b_ub, max_pivots)
         joint = normalise(lp.x).reshape(game.shape[1:])
         profile = marginals(joint)
         gap = gap_fn(game, joint)

@@ -83,78 +83,70 @@ class LemkeHowsonResult:
 
 
 class LemkeHowsonSolver(NamedTuple):
-    init: Callable[..., LemkeHowsonState]
-    update: Callable[[LemkeHowsonState], LemkeHowsonState]
-    solve: Callable[..., tuple]
-    running: Callable[[LemkeHowsonState], chex.Array]
+    """One Lemke-Howson path, in the solvers' one contract."""
+
+    init: Callable[..., LemkeHowsonState]  # (payoffs, label=0) -> state
+    update: Callable[..., LemkeHowsonState]  # (state, payoffs) -> state: one pivot
+    solve: Callable[..., LemkeHowsonResult]  # (payoffs, label=0) -> result
+    running: Callable[[LemkeHowsonState], chex.Array]  # the path has not ended
 
 
 def _positive(matrix: chex.Array) -> chex.Array:
     return (matrix - jnp.min(matrix)) / payoff_range(matrix) + 1.0
 
 
-def lemke_howson_solver(max_pivots: int | None = None) -> LemkeHowsonSolver:
-    """Build the pivoting solver for one starting label (``max_pivots`` defaults to
-    ``50 (m + n)``). ``solve(payoffs, label) -> (x, y, pivots, finished)`` in float64."""
+def _init_path(payoffs, label) -> LemkeHowsonState:
+    """The artificial equilibrium ``(0, 0)`` of the positive tableau, about to drop ``label``."""
+    with float64():
+        a = _positive(jnp.asarray(payoffs[0], jnp.float64))
+        b = _positive(jnp.asarray(payoffs[1], jnp.float64))
+        m, n = a.shape
+        q_rows = jnp.concatenate([jnp.eye(m), a, jnp.ones((m, 1))], axis=1)  # r_i, y_j
+        p_rows = jnp.concatenate([b.T, jnp.eye(n), jnp.ones((n, 1))], axis=1)  # x_i, s_j
+        label = jnp.asarray(label, jnp.int32)
+        return LemkeHowsonState(
+            tableau=jnp.concatenate([q_rows, p_rows], axis=0),
+            basis=jnp.arange(m + n, dtype=jnp.int32),  # the slacks r_i (label i), s_j (m + j)
+            in_p=jnp.arange(m + n) >= m,
+            num_rows_q=jnp.int32(m),
+            # Dropping a row action k brings x_k into P; a column action brings y into Q.
+            entering=label,
+            entering_in_p=label < m,
+            dropped_label=label,
+            pivots=jnp.int32(0),
+            finished=jnp.bool_(False),
+            stuck=jnp.bool_(False),
+        )
 
-    def init(payoffs, label) -> LemkeHowsonState:
-        with float64():
-            a = _positive(jnp.asarray(payoffs[0], jnp.float64))
-            b = _positive(jnp.asarray(payoffs[1], jnp.float64))
-            m, n = a.shape
-            q_rows = jnp.concatenate([jnp.eye(m), a, jnp.ones((m, 1))], axis=1)  # r_i, y_j
-            p_rows = jnp.concatenate([b.T, jnp.eye(n), jnp.ones((n, 1))], axis=1)  # x_i, s_j
-            label = jnp.asarray(label, jnp.int32)
-            return LemkeHowsonState(
-                tableau=jnp.concatenate([q_rows, p_rows], axis=0),
-                basis=jnp.arange(m + n, dtype=jnp.int32),  # the slacks r_i (label i), s_j (m + j)
-                in_p=jnp.arange(m + n) >= m,
-                num_rows_q=jnp.int32(m),
-                # Dropping a row action k brings x_k into P; a column action brings y into Q.
-                entering=label,
-                entering_in_p=label < m,
-                dropped_label=label,
-                pivots=jnp.int32(0),
-                finished=jnp.bool_(False),
-                stuck=jnp.bool_(False),
-            )
 
-    def update(state: LemkeHowsonState) -> LemkeHowsonState:
-        with float64():
-            t = state.tableau
-            size = t.shape[0]  # m + n
-            col = state.entering
-            block = state.in_p == state.entering_in_p
-            # B^{-1} of a block sits in the columns of its slacks: Q's from label 0, P's from m.
-            first_slack = jnp.where(state.entering_in_p, state.num_rows_q, 0)
-            row, bounded = lexicographic_min_ratio(
-                t[:, col], t[:, -1], lambda j: t[:, (first_slack + j) % size], size, eligible=block
-            )
-            leaving = state.basis[row]
-            return state.replace(
-                tableau=jnp.where(bounded, pivot(t, row, col, rows=block), t),
-                basis=jnp.where(bounded, state.basis.at[row].set(col), state.basis),
-                # The label that left is now missing in this polytope: enter it in the other one.
-                entering=leaving,
-                entering_in_p=~state.entering_in_p,
-                pivots=state.pivots + 1,
-                finished=bounded & (leaving == state.dropped_label),
-                stuck=~bounded,
-            )
+def _pivot_path(state: LemkeHowsonState) -> LemkeHowsonState:
+    """One pivot along the path (the tableau already holds the game)."""
+    with float64():
+        t = state.tableau
+        size = t.shape[0]  # m + n
+        col = state.entering
+        block = state.in_p == state.entering_in_p
+        # B^{-1} of a block sits in the columns of its slacks: Q's from label 0, P's from m.
+        first_slack = jnp.where(state.entering_in_p, state.num_rows_q, 0)
+        row, bounded = lexicographic_min_ratio(
+            t[:, col], t[:, -1], lambda j: t[:, (first_slack + j) % size], size, eligible=block
+        )
+        leaving = state.basis[row]
+        return state.replace(
+            tableau=jnp.where(bounded, pivot(t, row, col, rows=block), t),
+            basis=jnp.where(bounded, state.basis.at[row].set(col), state.basis),
+            # The label that left is now missing in this polytope: enter it in the other one.
+            entering=leaving,
+            entering_in_p=~state.entering_in_p,
+            pivots=state.pivots + 1,
+            finished=bounded & (leaving == state.dropped_label),
+            stuck=~bounded,
+        )
 
-    def running(state: LemkeHowsonState) -> chex.Array:
-        budget = 50 * state.tableau.shape[0] if max_pivots is None else max_pivots
-        return ~state.finished & ~state.stuck & (state.pivots < budget)
 
-    def solve(payoffs, label):
-        """Follow one path to its end: ``(x, y, pivots, finished)``."""
-        state = init(payoffs, label)
-        with float64():
-            state = jax.lax.while_loop(running, update, state)
-            x, y = strategies(state, payoffs.shape[1])
-            return x, y, state.pivots, state.finished
-
-    return LemkeHowsonSolver(init, update, solve, running)
+def _running(state: LemkeHowsonState, max_pivots: int | None) -> chex.Array:
+    budget = 50 * state.tableau.shape[0] if max_pivots is None else max_pivots
+    return ~state.finished & ~state.stuck & (state.pivots < budget)
 
 
 def strategies(state: LemkeHowsonState, m: int) -> tuple[chex.Array, chex.Array]:
@@ -172,6 +164,12 @@ def strategies(state: LemkeHowsonState, m: int) -> tuple[chex.Array, chex.Array]
     return normalise(x), normalise(y)
 
 
+def _verify(game, state: LemkeHowsonState, tol: float):
+    """``(NashConv of the path's profile, it ended at an equilibrium within tol * range)``."""
+    conv = normal_form.nash_conv(game, strategies(state, game.shape[1]))
+    return conv, state.finished & (conv <= tol * payoff_range(game))
+
+
 @game_check
 def _labels_option(name: str, labels, payoffs):
     """Starting labels: a non-empty list of integers in ``[0, m + n)``."""
@@ -186,6 +184,55 @@ def _labels_option(name: str, labels, payoffs):
             f"{name} must lie in [0, {size}) for a {payoffs.shape[1]}x{payoffs.shape[2]} game; got {labels!r}"
         )
     return jnp.asarray(values, jnp.int32)
+
+
+@game_check
+def _label_option(name: str, label, payoffs):
+    """One starting label: an integer in ``[0, m + n)``."""
+    if not is_concrete(label):
+        return label
+    if np.ndim(label) != 0:
+        raise ValueError(f"{name} must be one integer label; got {label!r}")
+    return _labels_option(name, label, payoffs)[0]
+
+
+@validated(max_pivots=checks.optional(checks.integer(1)), tol=checks.number(0.0))
+def lemke_howson_solver(max_pivots: int | None = None, tol: float = DEFAULT_TOLERANCE) -> LemkeHowsonSolver:
+    """One Lemke-Howson path as pure ``init(payoffs, label=0)``, ``update(state, payoffs)`` (one
+    pivot) and ``solve(payoffs, label=0)``, in float64 (:func:`lemke_howson` runs every label).
+
+    Args:
+      max_pivots: pivot budget of the path (default ``50 (m + n)``).
+      tol: verification tolerance relative to the payoff range.
+    Returns:
+      :class:`LemkeHowsonSolver`; its ``solve`` gives a :class:`LemkeHowsonResult` whose
+      ``success`` says the path ended at a verified equilibrium (``num_verified`` is 0 or 1).
+      ``state.finished`` is the path's convergence measure (completely labelled).
+    """
+
+    def update(state: LemkeHowsonState, payoffs) -> LemkeHowsonState:
+        del payoffs  # the tableau holds the game; taken for the one (state, payoffs) contract
+        return _pivot_path(state)
+
+    @validated(num_players=2, label=_label_option)
+    def solve(payoffs, label=0) -> LemkeHowsonResult:
+        dtype = output_dtype(payoffs)
+        with float64():
+            game = jnp.asarray(payoffs, jnp.float64)
+            state = jax.lax.while_loop(lambda s: _running(s, max_pivots), _pivot_path, _init_path(game, label))
+            conv, good = _verify(game, state, tol)
+            x, y = strategies(state, game.shape[1])
+            return LemkeHowsonResult(
+                profile=(x.astype(dtype), y.astype(dtype)),
+                nash_conv=conv.astype(dtype),
+                success=good,
+                label=jnp.asarray(label, jnp.int32),
+                pivots=state.pivots,
+                num_verified=good.astype(jnp.int32),
+            )
+
+    init = validated(num_players=2, label=_label_option)(_init_path)
+    return LemkeHowsonSolver(init, update, solve, lambda state: _running(state, max_pivots))
 
 
 @validated(
@@ -219,38 +266,31 @@ def _lemke_howson(payoffs, labels, max_pivots, tol) -> LemkeHowsonResult:
     dtype = output_dtype(payoffs)
     m, n = payoffs.shape[1:]
     labels = jnp.arange(m + n, dtype=jnp.int32) if labels is None else jnp.atleast_1d(jnp.asarray(labels, jnp.int32))
-    solver = lemke_howson_solver(max_pivots)
+    running = jax.vmap(lambda state: _running(state, max_pivots))
     with float64():
         game = jnp.asarray(payoffs, jnp.float64)
-        slack = tol * payoff_range(game)
-
-        def profile_of(state):
-            return strategies(state, m)
-
-        def check(state):
-            conv = normal_form.nash_conv(game, profile_of(state))
-            return conv, state.finished & (conv <= slack)
+        check = jax.vmap(lambda state: _verify(game, state, tol))
 
         # All labels advance together; stop as soon as one path ends at a verified equilibrium
         # (the shortest path wins) or every path has stopped.
         def searching(carry):
             states, _, good = carry
-            return ~jnp.any(good) & jnp.any(jax.vmap(solver.running)(states))
+            return ~jnp.any(good) & jnp.any(running(states))
 
         def advance(carry):
             states, _, _ = carry
-            active = jax.vmap(solver.running)(states)
-            moved = jax.vmap(solver.update)(states)
+            active = running(states)
+            moved = jax.vmap(_pivot_path)(states)
             states = jax.tree_util.tree_map(
                 lambda new, old: jnp.where(active.reshape((-1,) + (1,) * (new.ndim - 1)), new, old), moved, states
             )
-            return (states, *jax.vmap(check)(states))
+            return (states, *check(states))
 
-        states = jax.vmap(solver.init, in_axes=(None, 0))(game, labels)
+        states = jax.vmap(_init_path, in_axes=(None, 0))(game, labels)
         start = (states, jnp.full(labels.shape, jnp.inf), jnp.zeros(labels.shape, bool))
         states, conv, good = jax.lax.while_loop(searching, advance, start)
         best = first_true(good)
-        x, y = profile_of(jax.tree_util.tree_map(lambda leaf: leaf[best], states))
+        x, y = strategies(jax.tree_util.tree_map(lambda leaf: leaf[best], states), m)
         return LemkeHowsonResult(
             profile=(x.astype(dtype), y.astype(dtype)),
             nash_conv=conv[best].astype(dtype),

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import warnings
 from typing import Callable, NamedTuple, Sequence
 
 import chex
@@ -290,10 +291,14 @@ def _best_response_values(payoffs, profile, responder: _Responder, masks, starts
     return out
 
 
+def _respond(payoffs, profile, responder: _Responder, masks, starts=None):
+    """``(best responses to profile, its RA-gap)``: the gap is what the responses gain."""
+    values = _best_response_values(payoffs, profile, responder, masks, starts)
+    return tuple(br for br, _, _ in values), sum(jnp.maximum(best - now, 0.0) for _, best, now in values)
+
+
 def _gap(payoffs, profile, responder, masks):
-    return sum(
-        jnp.maximum(best - now, 0.0) for _, best, now in _best_response_values(payoffs, profile, responder, masks)
-    )
+    return _respond(payoffs, profile, responder, masks)[1]
 
 
 @validated(profile=profile_option, gamma=_GAMMA, temperature=_TEMPERATURE, masks=masks_option)
@@ -313,7 +318,8 @@ RAE_TOLERANCE = 1e-4
 @struct.dataclass
 class RAEState:
     profile: tuple  # one [A_i] strategy per player (the fictitious-play average)
-    responses: tuple  # the last best responses (warm starts of the next ones)
+    responses: tuple  # the best responses to ``profile`` (the next step mixes them in; warm starts)
+    ra_gap: chex.Array  # [] RA-gap of ``profile`` (what ``responses`` gain): the convergence measure
     masks: tuple  # one [A_i] bool per player: the strategies that may be played
     step: chex.Array  # [] int32
 
@@ -349,7 +355,7 @@ class RAESolver(NamedTuple):
     tol=checks.number(0.0),
 )
 def rae_solver(
-    gamma: float | None = 0.0,
+    gamma: float | None,
     temperature: float = 0.0,
     num_iters: int = 1000,
     step_size: float | None = None,
@@ -360,12 +366,19 @@ def rae_solver(
 ) -> RAESolver:
     """Fictitious play on risk-averse best responses (optax style: pure ``init``/``update``).
 
-    ``step_size=None`` averages (``a_t = 1/(t+2)``); a float is a constant step. ``temperature
-    > 0`` gives stochastic fictitious play on smoothed best responses. ``markowitz_level`` in
-    [0, 1] switches to the constrained form (then ``gamma`` is unused and may be None). Each
-    best response is warm-started from the previous one (the state keeps them), so FISTA stops
-    after a few steps once fictitious play settles. Equal options give the same solver object,
-    so jitting its ``solve`` compiles once. ``success``: RA-gap <= ``tol * payoff range``.
+    ``gamma`` has no default here: the default risk aversion lives once, in the ``rae`` entry
+    of :mod:`marljax.solvers.registry`. ``step_size=None`` averages (``a_t = 1/(t+2)``); a
+    float is a constant step. ``temperature > 0`` gives stochastic fictitious play on smoothed
+    best responses. ``markowitz_level`` in [0, 1] switches to the constrained form (then
+    ``gamma`` is unused and may be None).
+
+    The state holds the best responses to its profile and the RA-gap they give, so every
+    ``update`` reports its convergence measure for the price of the step itself: it mixes the
+    held responses in, then best responds to the new profile, warm-started from the old
+    responses (FISTA stops after a few steps once fictitious play settles). ``init`` and
+    ``solve`` validate the game (integers promote to float), the profile and the masks. Equal
+    options give the same solver object, so jitting its ``solve`` compiles once.
+    ``success``: RA-gap <= ``tol * payoff range``.
     """
     if markowitz_level is None and gamma is None:
         raise ValueError("gamma is required (the risk aversion, >= 0) unless markowitz_level is given")
@@ -383,33 +396,31 @@ def _rae_solver(gamma, temperature, num_iters, step_size, markowitz_level, br_it
         if profile is None:
             profile = tuple(uniform_on(m, payoffs.dtype) for m in masks)
         profile = tuple(jnp.asarray(p, payoffs.dtype) for p in profile)
-        return RAEState(profile=profile, responses=profile, masks=masks, step=jnp.zeros((), jnp.int32))
+        responses, gap = _respond(payoffs, profile, responder, masks, starts=profile)
+        return RAEState(profile=profile, responses=responses, ra_gap=gap, masks=masks, step=jnp.zeros((), jnp.int32))
 
     def update(state: RAEState, payoffs) -> RAEState:
         rate = 1.0 / (state.step + 2.0) if step_size is None else step_size
-        values = _best_response_values(payoffs, state.profile, responder, state.masks, state.responses)
-        brs = tuple(br for br, _, _ in values)
-        profile = tuple((1.0 - rate) * p + rate * br for p, br in zip(state.profile, brs))
-        return state.replace(profile=profile, responses=brs, step=state.step + 1)
+        profile = tuple((1.0 - rate) * p + rate * br for p, br in zip(state.profile, state.responses))
+        responses, gap = _respond(payoffs, profile, responder, state.masks, starts=state.responses)
+        return state.replace(profile=profile, responses=responses, ra_gap=gap, step=state.step + 1)
 
     def solve(payoffs, profile=None, masks=None) -> RAEResult:
         state = init(payoffs, profile, masks)
         state = jax.lax.fori_loop(0, num_iters, lambda _, s: update(s, payoffs), state)
-        if polishing:
-            profile, gap = _polished(payoffs, state.profile, gamma, responder, state.masks)
-        else:
-            profile, gap = state.profile, _gap(payoffs, state.profile, responder, state.masks)
+        profile, gap = _polished(payoffs, state, gamma, responder) if polishing else (state.profile, state.ra_gap)
         return _result(payoffs, profile, gap, state.step, tol)
 
-    return RAESolver(init, update, solve)
+    checked = validated(profile=profile_option, masks=masks_option)
+    return RAESolver(checked(init), update, checked(solve))
 
 
-@validated(init_profile=profile_option, masks=masks_option)
+@validated(profile=profile_option, masks=masks_option, init_profile=profile_option)
 def solve(
     payoffs: chex.Array,
     gamma: float | None,
     *,
-    init_profile: Profile | None = None,
+    profile: Profile | None = None,
     masks: Sequence[chex.Array] | None = None,
     temperature: float = 0.0,
     num_iters: int = 1000,
@@ -418,17 +429,23 @@ def solve(
     br_iters: int = 300,
     polish: bool = True,
     tol: float = RAE_TOLERANCE,
+    init_profile: Profile | None = None,
 ) -> RAEResult:
     """Risk-averse equilibrium of ``payoffs [n, A_1..A_n]`` by fictitious play from
-    ``init_profile`` (uniform by default); see :func:`rae_solver` for the options. Compiled
-    once per game shape and options.
+    ``profile`` (uniform by default); see :func:`rae_solver` for the options. Compiled
+    once per game shape and options. ``init_profile`` is the deprecated name of ``profile``.
 
     >>> from marljax.envs.matrix import stag_hunt
     >>> start = (jnp.array([0.9, 0.1]),) * 2
-    >>> solve(stag_hunt(), gamma=2.0, init_profile=start).profile  # hare/hare, risk dominant
+    >>> solve(stag_hunt(), gamma=2.0, profile=start).profile  # hare/hare, risk dominant
     """
+    if init_profile is not None:
+        if profile is not None:
+            raise ValueError("give the initial profile once, as profile (init_profile is its deprecated name)")
+        warnings.warn("rae.solve(init_profile=...) is deprecated; use profile=...", DeprecationWarning, stacklevel=3)
+        profile = init_profile
     solver = rae_solver(gamma, temperature, num_iters, step_size, markowitz_level, br_iters, polish, tol)
-    return _solve(solver, payoffs, init_profile, masks)
+    return _solve(solver, payoffs, profile, masks)
 
 
 @jit_when_concrete(static_argnums=(0,))
@@ -439,14 +456,16 @@ def _solve(solver: RAESolver, payoffs, profile, masks) -> RAEResult:
 # ---------------------------------------------------------------------------------- helpers
 
 
-def _polished(payoffs, profile, gamma, responder, masks):
+def _polished(payoffs, state: RAEState, gamma, responder):
     """Newton on the RAE conditions for each support guess; keep whichever profile (the
-    fictitious-play one included) has the smallest RA-gap. Returns ``(profile, its gap)``.
-    The guesses and the gaps are vmapped, so each is traced (and compiled) once."""
+    fictitious-play one, whose gap the state holds, included) has the smallest RA-gap. Returns
+    ``(profile, its gap)``. The guesses and their gaps are vmapped: each is traced once."""
+    profile, masks = state.profile, state.masks
     tolerances = jnp.asarray(SUPPORT_TOLERANCES, profile[0].dtype)
     polished = jax.vmap(lambda tol: _newton_polish(payoffs, profile, gamma, masks, tol))(tolerances)
     candidates = tuple(jnp.concatenate([p[None], q]) for p, q in zip(profile, polished))
-    gaps = jax.vmap(lambda c: _gap(payoffs, c, responder, masks))(candidates)
+    polished_gaps = jax.vmap(lambda c: _gap(payoffs, c, responder, masks))(polished)
+    gaps = jnp.concatenate([jnp.reshape(state.ra_gap, (1,)).astype(polished_gaps.dtype), polished_gaps])
     best = jnp.argmin(jnp.where(jnp.isfinite(gaps), gaps, jnp.inf))
     return tuple(c[best] for c in candidates), gaps[best]
 

@@ -29,7 +29,7 @@ from marljax.solvers.base import (
     validated,
     verified,
 )
-from marljax.solvers.equilibria.lp import simplex
+from marljax.solvers.equilibria.lp import linprog
 from marljax.solvers.game import payoffs as normal_form
 from marljax.solvers.game.simplex import normalise
 
@@ -73,7 +73,7 @@ def _zero_sum(payoffs, tol, max_pivots) -> ZeroSumResult:
         low, spread = jnp.min(a), payoff_range(a)
         shifted = (a - low) / spread + 1.0
         m, n = a.shape
-        lp = simplex(max_pivots).solve(jnp.ones(n), shifted, jnp.ones(m))
+        lp = linprog(jnp.ones(n), shifted, jnp.ones(m), max_pivots)
         value_shifted = 1.0 / jnp.sum(lp.x)
         column = normalise(lp.x)
         row = normalise(lp.dual)

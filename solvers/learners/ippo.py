@@ -9,17 +9,11 @@ Challenge?". The algorithm lives in :mod:`marljax.solvers.learners.ppo`; this mo
 """
 
 from marljax.solvers.learners.ppo import PPOConfig, variant
-from marljax.solvers.learners.registry import register_learner
 
 __all__ = ["PPOConfig", "make_train", "make_learner"]
 
-make_learner, make_train = variant(centralised_critic=False)
-
-register_learner(
+make_learner, make_train = variant(
     "ippo",
-    PPOConfig,
-    make_learner,
     "IPPO: independent PPO, each critic reads its own observation (de Witt et al. 2020)",
-    fixed={"centralised_critic": False},
-    hidden=("trained_agents",),
+    centralised_critic=False,
 )

@@ -9,17 +9,11 @@ The algorithm lives in :mod:`marljax.solvers.learners.ppo`; this module fixes th
 """
 
 from marljax.solvers.learners.ppo import PPOConfig, variant
-from marljax.solvers.learners.registry import register_learner
 
 __all__ = ["PPOConfig", "make_train", "make_learner"]
 
-make_learner, make_train = variant(centralised_critic=True)
-
-register_learner(
+make_learner, make_train = variant(
     "mappo",
-    PPOConfig,
-    make_learner,
     "MAPPO: PPO with a centralised critic on the env's global_state (Yu et al. 2022)",
-    fixed={"centralised_critic": True},
-    hidden=("trained_agents",),
+    centralised_critic=True,
 )

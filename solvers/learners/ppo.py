@@ -436,11 +436,19 @@ def num_parameters(params) -> int:
     return sum(math.prod(x.shape) for x in jax.tree_util.tree_leaves(params))
 
 
-def variant(centralised_critic: bool):
-    """``(make_learner, make_train)`` with the critic's input fixed (IPPO: False, MAPPO: True)."""
+def variant(name: str, description: str, centralised_critic: bool):
+    """Register the PPO variant ``name`` whose critic input is fixed (IPPO: own observation,
+    MAPPO: ``global_state``) and return its ``(make_learner, make_train)``.
+
+    The fixed field is stated once, here: the registry applies it to configs built from flags
+    and these functions apply it to configs passed from code.
+    """
+    from marljax.solvers.learners.registry import register_learner
+
+    fixed = {"centralised_critic": centralised_critic}
 
     def fix(config: PPOConfig) -> PPOConfig:
-        return dataclasses.replace(config, centralised_critic=centralised_critic)
+        return dataclasses.replace(config, **fixed)
 
     def learner(config: PPOConfig, env, **kwargs) -> Learner:
         return make_learner(fix(config), env, **kwargs)
@@ -449,4 +457,5 @@ def variant(centralised_critic: bool):
         """``train(key) -> (runner_state, metrics)``; kwargs: ``opponent_policy``, ``progress``."""
         return make_train(fix(config), env, **kwargs)
 
+    register_learner(name, PPOConfig, learner, description, fixed=fixed, hidden=("trained_agents",))
     return learner, train

@@ -244,7 +244,8 @@ def psro_solver(
     Returns:
         A :class:`PSROSolver`. ``update(state, payoffs)`` is one PSRO iteration;
         ``solve(payoffs, iterations)`` runs ``iterations`` of them in a ``lax.scan`` and
-        returns a :class:`PSROResult` (jit it, with ``iterations`` static).
+        returns a :class:`PSROResult` (jit it, with ``iterations`` and ``progress`` static;
+        ``progress=True`` shows a bar from a :class:`LoopProgress` callback).
     """
     oracle_gamma = _RISK_AVERSION("oracle_gamma", oracle_gamma)
     slots = jnp.arange(max_population)
@@ -297,10 +298,12 @@ def psro_solver(
         )
 
     def solve(payoffs, iterations: int, initial_actions=None, progress: bool = False) -> PSROResult:
+        report = LoopProgress(iterations, "PSRO") if progress else None
+
         def step(state, _):
             new = update(state, payoffs)
-            if progress:
-                jax.debug.callback(_report_progress, new.iteration, new.nash_conv)
+            if report is not None:
+                jax.debug.callback(report, new.iteration, new.nash_conv)
             metrics = PSROMetrics(new.meta_strategy, new.nash_conv, state.sizes, new.best_response, new.added)
             return new, metrics
 
@@ -371,16 +374,10 @@ def run(
     if symmetric and first[0] != first[1]:
         raise ValueError(f"symmetric=True shares one population, so both initial actions must be equal; got {first}")
     settings = (meta, max_population, oracle_gamma, bool(symmetric), iterations, bool(progress))
-    compiled = (_compiled_run if _hashable(settings) else _compiled_run.__wrapped__)(*settings)  # e.g. an array option
-    with ProgressBar(iterations, "PSRO", unit="it", enabled=progress) as bar:
-        _BARS.append(bar)
-        try:
-            result = compiled(payoffs, jnp.asarray(first))
-            if progress:
-                jax.block_until_ready(result)
-                jax.effects_barrier()  # the bar's last callbacks have run before it closes
-        finally:
-            _BARS.remove(bar)
+    result = call_cached(_compiled_run, *settings)(payoffs, jnp.asarray(first))
+    if progress:
+        jax.block_until_ready(result)
+        jax.effects_barrier()  # the bar's last callbacks have run (and closed it) before we return
     return result
 
 
@@ -415,19 +412,42 @@ def _compiled_run(meta_solver, max_population, oracle_gamma, symmetric, iteratio
     return psro_run
 
 
-def _hashable(value) -> bool:
+def call_cached(cached_factory: Callable, *settings):
+    """``cached_factory(*settings)`` through its ``functools.lru_cache`` when every setting is
+    hashable, else built afresh (e.g. a meta-solver option given as an array): the compiled
+    functions it builds are then reused only within that call."""
     try:
-        hash(value)
+        hash(settings)
     except TypeError:
-        return False
-    return True
+        return cached_factory.__wrapped__(*settings)
+    return cached_factory(*settings)
 
 
-#: The bars of the runs in flight (innermost last). The compiled loop reports to whichever bar
-#: is current when it runs, so one compilation serves every call, with or without a bar.
-_BARS: list[ProgressBar] = []
+class LoopProgress:
+    """The progress bar of a jitted loop, moved by ``jax.debug.callback(report, iteration, nash_conv)``.
 
+    The callback is fixed when the loop is traced, so a bar handed in per call would need a trace
+    (a compilation) per call. Instead this callback owns its bar: it opens one when a run of the
+    compiled loop reports an iteration at or below the bar's position (its first, or the first
+    after an interrupted run), moves it (to the largest ``iteration``, so a ``vmap`` of runs shows
+    one bar) and closes it at ``total``. Its only state is the bar of the run in flight, kept with
+    the compiled loop that calls it (no module-level registry); one compilation serves every call.
+    """
 
-def _report_progress(iteration, nash_conv) -> None:
-    if _BARS:
-        _BARS[-1].advance_to(iteration, nash_conv=nash_conv)
+    def __init__(self, total: int, desc: str):
+        self.total, self.desc = int(total), desc
+        self._bar: ProgressBar | None = None
+
+    def __call__(self, iteration, nash_conv) -> None:
+        step = int(np.max(np.asarray(iteration)))
+        if self._bar is None or step <= self._bar.n:
+            self.close()
+            self._bar = ProgressBar(self.total, self.desc, unit="it")
+        self._bar.advance_to(step, nash_conv=nash_conv)
+        if step >= self.total:
+            self.close()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

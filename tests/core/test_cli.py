@@ -16,14 +16,14 @@ def test_envs_unknown_family_is_a_clear_error(capsys):
     assert "matrix" in capsys.readouterr().err
 
 
-def test_demo_writes_results(tmp_path):
+def test_demo_writes_results(tmp_path, assert_drawn):
     assert main(["demo", "--out", str(tmp_path), "--only", "matrix_games"]) == 0
     results = json.loads((tmp_path / "results.json").read_text())
     section = results["sections"]["matrix_games"]
     assert section["rollout"]["env_steps_per_s"] > 0
     assert section["stag_hunt_nash_conv"]["mixed 3/4 stag"] < 1e-6
     assert section["stag_hunt_nash_conv"]["uniform"] > 0.1
-    assert (tmp_path / "stag_hunt_nash_conv.png").stat().st_size > 1000
+    assert_drawn(tmp_path / "stag_hunt_nash_conv.png")
 
 
 def test_library_errors_are_one_line_with_exit_2(capsys):
@@ -63,3 +63,10 @@ def test_envs_verbose_lists_options_and_metrics(capsys):
     assert main(["envs", "--family", "mpe", "--verbose"]) == 0
     out = capsys.readouterr().out
     assert "num_agents=3" in out and "collisions (sum)" in out and "catches (sum)" in out
+
+
+def test_unknown_env_is_one_readable_line(capsys):
+    assert main(["train", "ippo", "bogus/X-v0", "--total-steps", "10"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("marljax train: error: unknown env 'bogus/X-v0'. Known envs: ")
+    assert "mpe/SimpleSpread-v0" in err and err.count("\n") == 1

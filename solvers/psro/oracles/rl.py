@@ -4,7 +4,9 @@ For any registered Jumanji-API env whose agents split into two teams (default: t
 second half of the agents; ``agent 0`` vs ``agent 1`` in two-player matrix games), PSRO's
 population for each team is a set of PPO actor networks, stored as one parameter pytree with
 leading axes ``[2, K]`` (``K = max_population`` preallocated slots, ``sizes [2]`` filled).
-Each iteration (one jitted ``update``, compiled once and reused) runs, in this order:
+:func:`make_rl_psro` builds the solver with the contract of every iterative solver
+(``init(key)``, ``update(state, payoffs=None)``, ``solve(key, iterations)``); each iteration
+(one jitted ``update``, compiled once per solver and reused) runs, in this order:
 
 1. **meta-strategy** ``sigma`` from any meta-solver of :mod:`marljax.solvers.psro.meta_solvers`
    on the simulated meta-game of the current population;
@@ -21,9 +23,11 @@ Each iteration (one jitted ``update``, compiled once and reused) runs, in this o
    a fresh best response to ``sigma``, so
    ``sum_t M'_t(BR_t, sigma_-t) - M_t(sigma)`` estimates the meta-strategy's NashConv.
 
-:func:`run_rl_psro` loops ``update`` and then plays the final meta-strategy profile
+``solve`` loops ``update`` and then plays the final meta-strategy profile
 (:func:`play_meta_strategy`: each episode, each team samples a policy from it) for its action
-frequencies, returns and the env's metrics. Policies are feed-forward (the oracle's PPO config
+frequencies, returns and the env's metrics. :func:`run_rl_psro` is the public call: it keeps the
+solver of each set of settings (env object, meta-solver, population budget, config), so a second
+run with the same settings compiles nothing. Policies are feed-forward (the oracle's PPO config
 must have ``recurrent=False``).
 
 References:
@@ -34,6 +38,7 @@ References:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Callable, NamedTuple
 
 import chex
@@ -44,11 +49,11 @@ from flax import struct
 from jumanji.wrappers import Wrapper
 
 from marljax.checks import check_positive
-from marljax.evaluation import EpisodeBatch, play_episodes, summarise
+from marljax.evaluation import EpisodeBatch, play_episodes
 from marljax.progress import ProgressBar
 from marljax.solvers.base import verified
 from marljax.solvers.learners.ppo import PPOConfig, make_learner
-from marljax.solvers.psro.loop import check_budget, resolve_meta_solver
+from marljax.solvers.psro.loop import call_cached, check_budget, resolve_meta_solver
 from marljax.solvers.psro.meta_solvers import MetaSolver
 
 __all__ = [
@@ -117,7 +122,7 @@ class RLPSROState:
 
 @struct.dataclass
 class RLPSROMetrics:
-    """Per iteration, stacked by :func:`run_rl_psro` (leading axis ``T``)."""
+    """Per iteration, stacked by ``solve`` (leading axis ``T``)."""
 
     meta_strategy: chex.Array  # [T, 2, K] the meta-strategy the oracles answered
     nash_conv: chex.Array  # [T] NashConv estimate by the fresh best responses
@@ -139,6 +144,8 @@ class RLPSROResult:
         state: the final :class:`RLPSROState` (populations and their simulated meta-game).
         metrics: :class:`RLPSROMetrics` per iteration.
         meta_strategy: ``[2, K]`` meta-strategy of the final population.
+        profile: ``(sigma_0 [K], sigma_1 [K])``, that meta-strategy as the mixed profile of the
+            meta-game (each team's distribution over its population slots; empty slots get 0).
         nash_conv: ``[]`` NashConv estimate of the last meta-strategy the oracles answered (a
             fresh estimate for the final one would need another round of training).
         success: ``[]`` bool, ``nash_conv <= tolerance * payoff range of the meta-game``.
@@ -151,6 +158,7 @@ class RLPSROResult:
     state: RLPSROState
     metrics: RLPSROMetrics
     meta_strategy: chex.Array
+    profile: tuple
     nash_conv: chex.Array
     success: chex.Array
     action_frequencies: chex.Array | None
@@ -167,7 +175,8 @@ class RLPSRO(NamedTuple):
     """PSRO with the PPO oracle as pure functions (built by :func:`make_rl_psro`)."""
 
     init: Callable  # (key) -> RLPSROState
-    update: Callable  # (state) -> RLPSROState
+    update: Callable  # (state, payoffs=None) -> RLPSROState
+    solve: Callable  # (key, iterations, progress=False) -> RLPSROResult
     evaluate: Callable  # (state, key) -> (meta_strategy [2, K], EpisodeBatch of that profile)
 
 
@@ -347,12 +356,12 @@ def profile_statistics(batch: EpisodeBatch, team_of: chex.Array) -> dict:
     """How a meta-strategy profile played, from :func:`play_meta_strategy`'s episodes:
     ``action_frequencies [2, A]`` (from the action-count tally; ``None`` without one),
     ``team_returns [2]`` (mean return per agent of each team) and ``env_metrics`` (name -> mean
-    over episodes, as :func:`marljax.evaluation.summarise` reports them)."""
+    over episodes, as :func:`marljax.evaluation.summarise` reports them). Jittable."""
     counts = None if batch.tally is None else batch.tally.sum(axis=0)
     return {
         "action_frequencies": None if counts is None else counts / counts.sum(axis=1, keepdims=True),
         "team_returns": team_returns(batch.returns, team_of).mean(axis=0),
-        "env_metrics": {name: jnp.asarray(value) for name, value in summarise(batch)["metrics"].items()},
+        "env_metrics": {name: jnp.mean(value) for name, value in batch.metrics.items()},
     }
 
 
@@ -376,7 +385,14 @@ class _StaticSizes(Wrapper):
 def make_rl_psro(
     env, meta_solver: MetaSolver, max_population: int, config: RLOracleConfig = RLOracleConfig()
 ) -> RLPSRO:
-    """PSRO with PPO best responses on a two-team ``env`` as pure functions.
+    """PSRO with PPO best responses on a two-team ``env``, with the solvers' ``init``/``update``/``solve``.
+
+    ``update(state, payoffs=None)`` keeps the ``update(state, <game>)`` order of every solver, so
+    code that steps any solver reads the same. Its second argument is where the others take the
+    game's payoff tensor; an env game has none to pass: the game is the ``env`` the solver is built
+    on (a Python object with static sizes, which cannot be a traced argument), and its meta-game
+    is estimated by simulation inside ``update`` and carried in ``state.meta_payoffs``. So it must
+    be ``None``; anything else is a ``ValueError`` (silently ignoring a tensor would be wrong).
 
     Args:
         env: a registered env whose agents split into two teams (``config.teams``).
@@ -385,15 +401,24 @@ def make_rl_psro(
         config: the oracle, simulation and evaluation settings.
 
     Returns:
-        An :class:`RLPSRO`: ``init(key)``, ``update(state)`` (one PSRO iteration, in the order of
-        the module docstring; jit it) and ``evaluate(state, key)`` (the final meta-strategy and
-        an :class:`marljax.evaluation.EpisodeBatch` of its profile, with action counts as tally
-        for discrete actions).
+        An :class:`RLPSRO`: ``init(key)``, ``update(state, payoffs=None)`` (one PSRO iteration,
+        in the order of the module docstring; jit it), ``solve(key, iterations, progress=False)``
+        (``init``, then ``iterations`` updates from the host, each a call of one jitted ``update``
+        compiled once per solver, then the final profile played: an :class:`RLPSROResult`) and
+        ``evaluate(state, key)`` (the final meta-strategy and an
+        :class:`marljax.evaluation.EpisodeBatch` of its profile, with action counts as tally for
+        discrete actions).
+
+    Raises:
+        ValueError: bad teams, sizes, tolerance or PPO config, or an env without ``max_steps``
+            (``solve``: an iteration budget above ``max_population - 1``).
     """
     env = _StaticSizes(env)
     check_positive(
         max_population=max_population, sims_per_entry=config.sims_per_entry, eval_episodes=config.eval_episodes
     )
+    if not config.tolerance >= 0:
+        raise ValueError(f"tolerance must be >= 0; got {config.tolerance!r}")
     if config.ppo.recurrent:
         raise ValueError("the RL oracle's population policies are feed-forward: set ppo.recurrent=False")
     steps = config.episode_steps or getattr(env, "max_steps", None)
@@ -451,7 +476,12 @@ def make_rl_psro(
             meta_value=zeros,
         )
 
-    def update(state: RLPSROState) -> RLPSROState:
+    def update(state: RLPSROState, payoffs=None) -> RLPSROState:
+        if payoffs is not None:
+            raise ValueError(
+                "the RL oracle's game is the env it was built on, whose meta-game update simulates "
+                "(state.meta_payoffs): call update(state) or update(state, None), not with a payoff tensor"
+            )
         key, k0, k1, sim_key = jax.random.split(state.key, 4)
         sigma = meta_solver(state.meta_payoffs, slot_masks(state.sizes, max_population))
         responses = [
@@ -468,7 +498,39 @@ def make_rl_psro(
         batch = play_meta_strategy(env, sampled_policy, state.actors, sigma, key, config.eval_episodes, steps, tally)
         return sigma, batch
 
-    return RLPSRO(init, update, evaluate)
+    def finish(state: RLPSROState, key) -> dict:
+        """The result's fields that the final state and meta-strategy give (one jitted call)."""
+        sigma, batch = evaluate(state, key)
+        return {
+            "meta_strategy": sigma,
+            "profile": (sigma[0], sigma[1]),
+            "nash_conv": state.nash_conv,
+            "success": verified(state.nash_conv, state.meta_payoffs, config.tolerance),
+            **profile_statistics(batch, team_of),
+        }
+
+    # Jitted once per solver: every solve of this solver reuses their compilations.
+    compiled_init, compiled_update, compiled_finish = jax.jit(init), jax.jit(update), jax.jit(finish)
+
+    def solve(key, iterations: int, progress: bool = False) -> RLPSROResult:
+        check_budget(max_population, iterations)
+        init_key, eval_key = jax.random.split(key)
+        state = compiled_init(init_key)
+        history = []
+        with ProgressBar(iterations, "PSRO (PPO oracle)", unit="it", enabled=progress) as bar:
+            for _ in range(iterations):
+                sizes = state.sizes
+                state = compiled_update(state)
+                history.append(
+                    RLPSROMetrics(
+                        state.meta_strategy, state.nash_conv, state.best_response_value, state.meta_value, sizes
+                    )
+                )
+                bar.update(nash_conv=state.nash_conv)
+        metrics = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *history)
+        return RLPSROResult(state=state, metrics=metrics, **compiled_finish(state, eval_key))
+
+    return RLPSRO(init, update, solve, evaluate)
 
 
 def run_rl_psro(
@@ -481,7 +543,10 @@ def run_rl_psro(
     progress: bool = False,
     **meta_options,
 ) -> RLPSROResult:
-    """Run PSRO with PPO best responses on ``env`` (a registered two-team env).
+    """Run PSRO with PPO best responses on ``env`` (a registered two-team env): the ``solve`` of
+    :func:`make_rl_psro`'s solver, kept per set of settings (the env object, the meta-solver and
+    its options, ``max_population``, ``config``), so a second call with the same settings compiles
+    nothing (an env is keyed by identity: reuse the object; an unhashable setting builds afresh).
 
     Args:
         env: the env.
@@ -494,9 +559,12 @@ def run_rl_psro(
         progress: show a progress bar with the NashConv estimate.
 
     Returns:
-        An :class:`RLPSROResult` (populations, per-iteration metrics, final meta-strategy, its
-        NashConv estimate and success, and how its profile plays: action frequencies, team
-        returns, env metrics).
+        An :class:`RLPSROResult` (populations, per-iteration metrics, final meta-strategy and its
+        ``profile`` over population slots, its NashConv estimate and success, and how its profile
+        plays: action frequencies, team returns, env metrics).
+
+    Raises:
+        ValueError: a bad budget, meta-solver name or option, or config (see :func:`make_rl_psro`).
 
     >>> import marljax
     >>> result = run_rl_psro(marljax.make("matrix/StagHunt-v0"), "nash", 3, jax.random.PRNGKey(0))
@@ -504,32 +572,17 @@ def run_rl_psro(
     """
     max_population = iterations + 1 if max_population is None else max_population
     check_budget(max_population, iterations)
-    if not config.tolerance >= 0:
-        raise ValueError(f"tolerance must be >= 0; got {config.tolerance!r}")
     key = jax.random.PRNGKey(0) if key is None else key
+    if isinstance(config.teams, (list, tuple)) and all(isinstance(t, (list, tuple)) for t in config.teams):
+        config = dataclasses.replace(config, teams=tuple(map(tuple, config.teams)))  # lists: still a cache key
     # ``nash`` is the zero-sum LP only for a matrix env whose payoff tensor is zero-sum; for other
     # envs (simulated meta-games are general-sum) it is Lemke-Howson.
     meta_solver = resolve_meta_solver(meta_solver, getattr(env, "payoffs", None), **meta_options)
-    psro = make_rl_psro(env, meta_solver, max_population, config)
-    init_key, eval_key = jax.random.split(key)
-    state = jax.jit(psro.init)(init_key)
-    update = jax.jit(psro.update)
-    history = []
-    with ProgressBar(iterations, "PSRO (PPO oracle)", unit="it", enabled=progress) as bar:
-        for _ in range(iterations):
-            sizes = state.sizes
-            state = update(state)
-            history.append(
-                RLPSROMetrics(state.meta_strategy, state.nash_conv, state.best_response_value, state.meta_value, sizes)
-            )
-            bar.update(nash_conv=state.nash_conv)
-    metrics = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *history)
-    sigma, batch = jax.jit(psro.evaluate)(state, eval_key)
-    return RLPSROResult(
-        state=state,
-        metrics=metrics,
-        meta_strategy=sigma,
-        nash_conv=state.nash_conv,
-        success=verified(state.nash_conv, state.meta_payoffs, config.tolerance),
-        **profile_statistics(batch, jnp.asarray(team_masks(env.num_agents, config.teams))),
-    )
+    solver = call_cached(_cached_rl_psro, env, meta_solver, max_population, config)
+    return solver.solve(key, iterations, progress)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_rl_psro(env, meta_solver, max_population: int, config: RLOracleConfig) -> RLPSRO:
+    """:func:`make_rl_psro` once per settings, with its jitted functions (and their compilations)."""
+    return make_rl_psro(env, meta_solver, max_population, config)

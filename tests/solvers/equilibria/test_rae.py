@@ -112,8 +112,8 @@ def test_stag_hunt_selection_depends_on_risk_aversion():
     # Stag is the better reply when the other hunts stag with probability above 3/4 (the mixed
     # NE); start at 0.9 so risk-neutral fictitious play stays with stag.
     start = (jnp.array([0.9, 0.1]),) * 2
-    neutral = rae.solve(games.stag_hunt(), gamma=0.0, init_profile=start)
-    averse = rae.solve(games.stag_hunt(), gamma=2.0, init_profile=start)
+    neutral = rae.solve(games.stag_hunt(), gamma=0.0, profile=start)
+    averse = rae.solve(games.stag_hunt(), gamma=2.0, profile=start)
     for p in neutral.profile:
         np.testing.assert_allclose(p, [1.0, 0.0], atol=1e-6)  # stag/stag, payoff dominant
     for p in averse.profile:
@@ -153,6 +153,15 @@ def test_bad_input_raises_clear_errors():
     with pytest.raises(ValueError, match="markowitz_level"):
         rae.solve(games.stag_hunt(), gamma=None, markowitz_level=1.5)
     with pytest.raises(ValueError, match="simplex"):
+        rae.solve(games.stag_hunt(), gamma=0.5, profile=(jnp.array([0.9, 0.3]),) * 2)
+    with pytest.raises(ValueError, match="simplex"):  # the deprecated name is checked too
         rae.solve(games.stag_hunt(), gamma=0.5, init_profile=(jnp.array([0.9, 0.3]),) * 2)
+    with pytest.raises(ValueError, match="give the initial profile once"):
+        rae.solve(
+            games.stag_hunt(),
+            gamma=0.5,
+            profile=(jnp.array([0.5, 0.5]),) * 2,
+            init_profile=(jnp.array([0.5, 0.5]),) * 2,
+        )
     with pytest.raises(ValueError, match="gamma is required"):
         rae.solve(games.stag_hunt(), gamma=None)

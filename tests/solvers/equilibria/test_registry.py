@@ -124,18 +124,44 @@ def test_meta_solvers_are_the_registry_plus_uniform_and_are_hashable_values():
 @pytest.mark.parametrize("name", ["fictitious_play", "regret_matching_plus", "rae"])
 def test_iterative_solvers_share_one_contract(name):
     """``init(payoffs) -> state``, ``update(state, payoffs) -> state`` (state first everywhere;
-    RAE took ``(payoffs, state, masks)``), and a result with ``profile``, ``nash_conv`` and a
-    ``success`` that its own criterion backs (RAEResult had none)."""
-    game = games.stag_hunt()  # payoff range 4
+    RAE took ``(payoffs, state, masks)``); the state carries the solver's convergence measure
+    (NashConv of the reported iterate, RA-gap) and ``solve`` reports the one its last state
+    holds; the result has ``profile``, ``nash_conv`` and a ``success`` that its own criterion
+    backs (RAEResult had none). ``init`` and ``solve`` validate: integer payoffs give the float
+    start (RAE's ``rae_solver`` cast the profile to int: all zeros), a bad profile raises."""
+    game = games.stag_hunt()  # integer-valued, payoff range 4
+    int_game = np.asarray(game).astype(np.int32)
     if name == "rae":
-        solver, gap, tol = rae.rae_solver(gamma=0.5, num_iters=5), "ra_gap", 1e-4
-        result = solver.solve(game)
+        solver, measure, tol = rae.rae_solver(gamma=0.5, num_iters=5, polish=False), "ra_gap", 1e-4
+        result = solver.solve(int_game)
+
+        def recomputed(state):
+            return rae.ra_gap(game, state.profile, 0.5)
+
+        with pytest.raises(ValueError, match=r"masks\[1\] has shape \(3,\)"):
+            solver.solve(game, masks=(jnp.ones(2, bool), jnp.ones(3, bool)))
     else:
         solver = dynamics.regret_matching(plus=True) if name.endswith("plus") else dynamics.fictitious_play()
-        result, gap, tol = solver.solve(game, 5), "nash_conv", 1e-3
-    state = solver.init(game)
-    stepped = jax.jit(solver.update)(state, game)
-    assert jax.tree_util.tree_structure(stepped) == jax.tree_util.tree_structure(state)
-    assert int(stepped.step) == int(state.step) + 1
+        result, measure, tol = solver.solve(int_game, 5), "nash_conv", 1e-3
+
+        def recomputed(state):
+            return nash.nash_conv(game, solver.reported(state))
+
+    start = solver.init(int_game)
+    for got, want in zip(jax.tree_util.tree_leaves(start), jax.tree_util.tree_leaves(solver.init(game))):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    update = jax.jit(solver.update)
+    state = start
+    for _ in range(5):
+        state = update(state, game)
+    assert jax.tree_util.tree_structure(state) == jax.tree_util.tree_structure(start)
+    assert int(state.step) == int(start.step) + 5
+    assert float(getattr(state, measure)) > 0.01  # not yet converged, so the checks below can fail
+    assert float(getattr(state, measure)) == pytest.approx(float(recomputed(state)), abs=1e-5)
+    assert float(getattr(result, measure)) == pytest.approx(float(getattr(state, measure)), abs=1e-6)
     assert {"profile", "nash_conv", "success"} <= set(vars(result))
-    assert bool(result.success) == (float(getattr(result, gap)) <= tol * 4)
+    assert all(p.dtype == jnp.float32 and float(jnp.sum(p)) == pytest.approx(1.0) for p in result.profile)
+    assert bool(result.success) == (float(getattr(result, measure)) <= tol * 4)
+    with pytest.raises(ValueError, match="not on the simplex"):
+        solver.init(game, (jnp.array([0.9, 0.3]),) * 2)

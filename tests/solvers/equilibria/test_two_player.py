@@ -43,8 +43,8 @@ def test_mixed_equilibria_of_chicken_and_battle_of_the_sexes():
     assert any(np.allclose(x, [0.6, 0.4]) and np.allclose(y, [0.4, 0.6]) for x, y in bos)
     # The mixed ones have index -1, so no LH path from the artificial equilibrium ends there.
     for game in (games.chicken(), games.battle_of_the_sexes()):
-        x, _, _, finished = jax.vmap(lemke_howson_solver().solve, in_axes=(None, 0))(game, jnp.arange(4))
-        assert bool(np.all(finished)) and bool(np.all(np.max(np.asarray(x), axis=1) == 1.0))
+        paths = jax.vmap(lemke_howson_solver().solve, in_axes=(None, 0))(game, jnp.arange(4))
+        assert bool(np.all(paths.success)) and bool(np.all(np.max(np.asarray(paths.profile[0]), axis=1) == 1.0))
 
 
 @pytest.fixture(scope="module")
@@ -70,11 +70,11 @@ def test_every_lemke_howson_path_matches_nashpy(random_games):
     """From each dropped label, our path ends where nashpy's lexicographic LH ends."""
     solve = jax.jit(jax.vmap(lemke_howson_solver().solve, in_axes=(None, 0)))
     for game in random_games[:3]:
-        x, y, _, finished = solve(game, jnp.arange(8))
-        a, b = (np.asarray(g, np.float64) for g in game)
+        paths = solve(game, jnp.arange(8))
+        (x, y), a, b = paths.profile, *(np.asarray(g, np.float64) for g in game)
         for label in range(8):
             ref_x, ref_y = nashpy.Game(a, b).lemke_howson(initial_dropped_label=label)
-            assert bool(finished[label])
+            assert bool(paths.success[label])
             np.testing.assert_allclose(x[label], ref_x, atol=1e-6)
             np.testing.assert_allclose(y[label], ref_y, atol=1e-6)
 
@@ -106,10 +106,15 @@ def test_all_dropped_labels_of_a_degenerate_game_terminate_within_budget():
     a = np.array([[3, 3], [2, 5], [0, 6]], np.float32)
     b = np.array([[3, 2], [2, 6], [3, 1]], np.float32)  # von Stengel's degenerate example
     game = jnp.stack([a, b])
-    x, y, pivots, finished = jax.vmap(lemke_howson_solver(max_pivots=100).solve, in_axes=(None, 0))(game, jnp.arange(5))
-    assert bool(jnp.all(finished)) and int(jnp.max(pivots)) < 100
-    for p, q in zip(x, y):
+    solver = lemke_howson_solver(max_pivots=100)
+    paths = jax.vmap(solver.solve, in_axes=(None, 0))(game, jnp.arange(5))
+    assert bool(jnp.all(paths.success)) and int(jnp.max(paths.pivots)) < 100
+    np.testing.assert_array_equal(paths.label, np.arange(5))
+    for p, q in zip(*paths.profile):
         assert float(nash.nash_conv(game, (p, q))) <= 1e-6
+    # The one contract: init(payoffs, label), update(state, payoffs) pivots until the path ends.
+    state = jax.lax.while_loop(solver.running, lambda s: solver.update(s, game), solver.init(game, 2))
+    assert bool(state.finished) and int(state.pivots) == int(paths.pivots[2])
 
 
 def test_bad_inputs_are_rejected():

@@ -12,6 +12,7 @@ from conftest import fast_options
 from marljax.envs.matrix import games
 from marljax.solvers import correlated, dynamics, nash, rae
 from marljax.solvers.equilibria.alpharank import alpharank
+from marljax.solvers.equilibria.lemke_howson import lemke_howson_solver
 from marljax.solvers.psro import meta_solvers
 from marljax.solvers.registry import solve, solver_names
 
@@ -61,6 +62,8 @@ def test_the_zero_sum_lp_refuses_a_general_sum_game():
         (lambda: nash.lemke_howson(games.stag_hunt(), labels=[4]), r"labels must lie in \[0, 4\)"),
         (lambda: nash.lemke_howson(games.stag_hunt(), labels=[-1]), r"labels must lie in \[0, 4\)"),
         (lambda: nash.lemke_howson(games.stag_hunt(), labels=[]), "labels must be a non-empty list"),
+        (lambda: lemke_howson_solver().solve(games.stag_hunt(), 4), r"label must lie in \[0, 4\)"),
+        (lambda: lemke_howson_solver().solve(games.stag_hunt(), [0, 1]), "label must be one integer label"),
         (lambda: rae.solve(games.stag_hunt(), gamma=float("inf")), "gamma must be a finite number"),
         (lambda: rae.rae_solver(gamma=0.5, num_iters="3"), r"num_iters must be an integer >= 1; got '3' \(a str\)"),
         (lambda: rae.solve(games.stag_hunt(), 0.5, br_iters=True), "br_iters must be an integer"),
