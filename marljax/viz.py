@@ -84,7 +84,7 @@ def plot_meta_strategies(mixtures: list, path, title: str = "", action_names=Non
     import matplotlib.pyplot as plt
     import numpy as np
 
-    fig, axes = plt.subplots(1, len(mixtures), figsize=(4.5 * len(mixtures), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(mixtures), figsize=(4.5 * len(mixtures), 3.8), squeeze=False, layout="constrained")
     for i, (ax, mix) in enumerate(zip(axes[0], mixtures)):
         image = ax.imshow(
             np.asarray(mix).T,
@@ -99,6 +99,9 @@ def plot_meta_strategies(mixtures: list, path, title: str = "", action_names=Non
         ax.set_ylabel(ylabel)
         if action_names is not None:
             ax.set_yticks(range(len(action_names[i])), action_names[i])
+        else:  # whole actions or slots; at most ~12 labels
+            ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=12, integer=True))
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.set_title(f"player {i + 1}")
     fig.colorbar(image, ax=axes[0].tolist(), label="probability")
     fig.suptitle(title)

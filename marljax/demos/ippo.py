@@ -1,4 +1,5 @@
-"""Demo section: a short IPPO run on SimpleSpread (2 seeds vmapped) and its learning curve."""
+"""Demo section: a short IPPO run on SimpleSpread (2 seeds vmapped), its learning curve and the
+env's metrics (collisions, occupied landmarks) at the start and end of training."""
 
 from __future__ import annotations
 
@@ -48,12 +49,19 @@ def run(out_dir, key) -> dict:
         "IPPO on mpe/SimpleSpread-v0",
     )
     final = float(returns[:, -5:].mean())
+    # The env's metrics per update (mean over the rollout of the last finished episode's value);
+    # update 0 has seen no finished episode yet, so "start" is update 1.
+    env_metrics = {k: np.asarray(v).mean(0) for k, v in metrics["env_metrics"].items()}  # [updates]
+    start_end = {k: (round(float(v[1]), 3), round(float(v[-5:].mean()), 3)) for k, v in env_metrics.items()}
     return {
         "summary": {
             "final_return": round(final, 2),
             "random_return": round(baseline, 2),
             "train_env_steps_per_s": f"{SEEDS * CONFIG.num_updates * CONFIG.steps_per_update / run_s:,.0f}",
+            "occupied_landmarks": "{} -> {}".format(*start_end["occupied_landmarks"]),
+            "collisions": "{} -> {}".format(*start_end["collisions"]),
         },
+        "env_metrics_start_end": start_end,
         "env": ENV,
         "seeds": SEEDS,
         "config": {k: v for k, v in CONFIG.__dict__.items()},
