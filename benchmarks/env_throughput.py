@@ -6,6 +6,11 @@ VMAS, ...) come from ``benchmarks/peers.py`` when installed (``pip install -e .[
 
     python benchmarks/env_throughput.py                 # every env, 1/64/1024/4096 envs
     python benchmarks/env_throughput.py --envs mpe/SimpleSpread-v0 --num-envs 4096
+    python benchmarks/env_throughput.py --family traffic   # a family's own side-by-side report
+
+A family whose peer needs its own harness (highway-env, VMAS football/flocking, swarms scaling in
+N) has a ``benchmarks/throughput_<family>.py`` with ``main(argv)``; ``--family`` runs it with
+the remaining arguments.
 """
 
 from __future__ import annotations
@@ -44,8 +49,21 @@ def peer_rollouts() -> dict:
     return PEER_ROLLOUTS
 
 
+FAMILIES = ("traffic", "swarms", "soccer")
+
+
 def main(argv=None) -> None:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--family" in argv:
+        at = argv.index("--family")
+        if at + 1 >= len(argv) or argv[at + 1] not in FAMILIES:
+            raise SystemExit(f"--family takes one of {', '.join(FAMILIES)}")
+        family, rest = argv[at + 1], argv[:at] + argv[at + 2 :]
+        import importlib
+
+        return importlib.import_module(f"throughput_{family}").main(rest)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--family", choices=FAMILIES, help="run that family's own side-by-side report")
     parser.add_argument("--envs", nargs="*", default=None, help="env names (default: all registered)")
     parser.add_argument("--num-envs", nargs="*", type=int, default=[1, 64, 1024, 4096])
     parser.add_argument("--num-steps", type=int, default=100)

@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "marljax.commands.envs",
     "marljax.commands.train",
     "marljax.commands.eval",
+    "marljax.commands.explain",
     "marljax.commands.psro",
     "marljax.commands.solve",
 ]

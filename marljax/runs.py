@@ -278,6 +278,7 @@ def train(
     checkpoint_every: Optional[int] = None,
     stop_after: Optional[int] = None,
     progress: bool = True,
+    keep_checkpoints: int = 2,
     **config,
 ) -> dict:
     """Train (or resume) ``seeds`` seeds of the registered learner ``algo`` on ``env`` into ``out_dir``.
@@ -292,6 +293,8 @@ def train(
       stop_after: stop at the end of the segment that reaches this many updates (to split a run
         over sessions; segments keep their places so the resumed run stays exact).
       progress: show a progress bar.
+      keep_checkpoints: how many of the latest checkpoints to keep (more lets ``marljax explain
+        --over-training`` follow the policy along training).
       **config: fields of the learner's config dataclass.
 
     Returns:
@@ -303,6 +306,8 @@ def train(
     """
     if int(seeds) < 1:
         raise ValueError(f"seeds must be positive; got {seeds}")
+    if int(keep_checkpoints) < 1:
+        raise ValueError(f"keep_checkpoints must be at least 1; got {keep_checkpoints}")
     if checkpoint_every is not None and int(checkpoint_every) < 1:
         raise ValueError(f"checkpoint_every must be positive; got {checkpoint_every}")
     learner_config = _spec(algo).config(total_steps=int(total_steps), **config)
@@ -325,7 +330,7 @@ def train(
     metrics_path = out / "metrics.csv"
     done = 0
     with (
-        Checkpoints(out / "checkpoints") as store,
+        Checkpoints(out / "checkpoints", keep=keep_checkpoints) as store,
         ProgressBar(num_updates, f"{algo} {env}", unit="update", enabled=progress) as bar,
     ):
         compiled.relay.bar = bar

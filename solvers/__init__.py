@@ -7,15 +7,16 @@
 ``dynamics/``             learning dynamics (fictitious play, replicator, regret matching...)
 ``psro/``                 PSRO: meta-solvers, the loop, exact and RL oracles
 ``learners/``             PPO core, networks, IPPO, MAPPO
+``shapley/``              Shapley, Banzhaf and Monte-Carlo agent contributions (explainers)
 ========================  ====================================================================
 
 The short names below are the documented API: ``from marljax.solvers import nash, rae, psro,
-ippo, mappo``. Every equilibrium solver takes a payoff tensor ``[n, A_1, ..., A_n]``, is jit-
+ippo, mappo, shapley``. Every equilibrium solver takes a payoff tensor ``[n, A_1, ..., A_n]``, is jit-
 and vmap-able over games of one shape, and returns a result with ``.profile``,
 ``.nash_conv`` and ``.success`` (see :mod:`marljax.solvers.base`).
 """
 
-from marljax.solvers import base, dynamics, game, psro, registry
+from marljax.solvers import base, dynamics, game, psro, registry, shapley
 from marljax.solvers.dynamics import (
     fictitious_play,
     optimistic_mwu,
@@ -49,6 +50,7 @@ __all__ = [
     "networks",
     "ippo",
     "mappo",
+    "shapley",
     "get_learner",
     "learner_names",
     "register_learner",

@@ -61,6 +61,12 @@ def _common_flags() -> argparse.ArgumentParser:
     group.add_argument("--out", help="run folder (default runs/<algo>_<env>)")
     group.add_argument("--checkpoint-every", type=int, help="updates between checkpoints (default: a tenth)")
     group.add_argument(
+        "--keep-checkpoints",
+        type=int,
+        default=2,
+        help="latest checkpoints kept (default 2; more for explain --over-training)",
+    )
+    group.add_argument(
         "--stop-after", type=int, help="stop at the checkpoint that reaches this many updates (resume later)"
     )
     group.add_argument("--env-kwargs", default="{}", help="JSON dict of env parameters, e.g. '{\"num_agents\": 4}'")
@@ -129,6 +135,7 @@ def run(args) -> int:
         checkpoint_every=args.checkpoint_every,
         stop_after=args.stop_after,
         progress=not args.no_progress,
+        keep_checkpoints=args.keep_checkpoints,
         **overrides,
     )
     state = "finished" if summary["finished"] else f"stopped at update {summary['updates']}/{summary['num_updates']}"
