@@ -1,5 +1,5 @@
 """Environments (installed as ``marljax.envs``). Importing this package registers them all."""
 
-from marljax.envs import matrix, mpe
+from marljax.envs import coordination, matrix, mpe
 
-__all__ = ["matrix", "mpe"]
+__all__ = ["coordination", "matrix", "mpe"]

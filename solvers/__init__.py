@@ -7,6 +7,7 @@
 ``dynamics/``             learning dynamics (fictitious play, replicator, regret matching...)
 ``psro/``                 PSRO: meta-solvers, the loop, exact and RL oracles
 ``learners/``             PPO core, networks, IPPO, MAPPO
+``bnac/``                 Bayesian-network actor-critic: DAG policies, BN-MAPPO, exact tabular PG
 ``shapley/``              Shapley, Banzhaf and Monte-Carlo agent contributions (explainers)
 ========================  ====================================================================
 
@@ -16,7 +17,7 @@ and vmap-able over games of one shape, and returns a result with ``.profile``,
 ``.nash_conv`` and ``.success`` (see :mod:`marljax.solvers.base`).
 """
 
-from marljax.solvers import base, dynamics, game, psro, registry, shapley
+from marljax.solvers import base, bnac, dynamics, game, psro, registry, shapley
 from marljax.solvers.dynamics import (
     fictitious_play,
     optimistic_mwu,
@@ -51,6 +52,7 @@ __all__ = [
     "ippo",
     "mappo",
     "shapley",
+    "bnac",
     "get_learner",
     "learner_names",
     "register_learner",

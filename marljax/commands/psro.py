@@ -44,12 +44,17 @@ def add_parser(subparsers) -> None:
         help="exact best responses (normal-form games) or PPO best responses (two-team envs)",
     )
     p.add_argument("--ppo-steps", type=int, default=16_384, help="env steps per PPO best response (default 16384)")
+    p.add_argument(
+        "--env-kwargs", default=None, help="--oracle ppo: JSON dict of env parameters, e.g. '{\"team_size\": 1}'"
+    )
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from marljax.solvers.psro.report import write_report
 
+    if args.env_kwargs is not None and args.oracle != "ppo":
+        raise ValueError("--env-kwargs configures an env; it needs --oracle ppo")
     options = {} if args.gamma is None else {"gamma": args.gamma}
     result = run_with_ppo_oracle(args, options) if args.oracle == "ppo" else run_with_exact_oracle(args, options)
     title = f"PSRO-{args.meta_solver} on {args.game}" + "".join(f" ({k}={v})" for k, v in options.items())
@@ -76,12 +81,13 @@ def run_with_ppo_oracle(args, options):
     import jax
 
     import marljax
+    from marljax.commands.train import parse_env_kwargs
     from marljax.solvers import psro_rl
 
     base = psro_rl.RLOracleConfig()
     config = dataclasses.replace(base, ppo=dataclasses.replace(base.ppo, total_steps=args.ppo_steps))
     return psro_rl.run_rl_psro(
-        marljax.make(args.game),
+        marljax.make(args.game, **parse_env_kwargs(args.env_kwargs or "{}")),
         args.meta_solver,
         args.iterations,
         jax.random.PRNGKey(args.seed),

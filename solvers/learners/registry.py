@@ -106,5 +106,6 @@ def learner_names() -> list[str]:
 
 def _load_builtin() -> None:
     # The built-in learners register themselves when their modules are imported.
+    import marljax.solvers.bnac.learner  # noqa: F401  (registers bn-mappo with register_learner)
     import marljax.solvers.learners.ippo  # noqa: F401
     import marljax.solvers.learners.mappo  # noqa: F401
