@@ -79,8 +79,9 @@ class TabularResult(NamedTuple):
         j_ratio: ``j / j_star``.
         nash_gap: the final policy's Nash gap (module docstring).
         j_ratio_curve: ``[steps + 1]`` :math:`J/J^*` before every step and after the last.
-        nash_gap_curve: ``[num_checkpoints + 1]`` the Nash gap at ``checkpoint_steps``.
-        checkpoint_steps: ``[num_checkpoints + 1]`` the steps the gap was measured after.
+        nash_gap_curve: the Nash gap at ``checkpoint_steps``.
+        checkpoint_steps: the steps the gap was measured after: 0, every ``steps // num_checkpoints``
+            steps, and ``steps`` (``num_checkpoints + 1`` entries, one more when they do not divide).
         logits: ``[n, S, 2^n, 2]`` the final :math:`\theta` (context index = parents' bits).
         policy: ``[S, A]`` the final joint policy :math:`\\pi(a|s)`.
     """
@@ -240,6 +241,9 @@ def exact_policy_gradient(
     """
     game = tabular_game(num_agents, eps, gamma)
     g = _dag_matrix(dag, num_agents)
+    for name, value in (("steps", steps), ("num_checkpoints", num_checkpoints)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise ValueError(f"{name} must be an integer; got {value!r}")
     if steps < 1 or num_checkpoints < 1:
         raise ValueError(f"steps and num_checkpoints must be positive; got {steps}, {num_checkpoints}")
     if not 0.0 < p_one < 1.0:

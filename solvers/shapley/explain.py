@@ -166,7 +166,7 @@ def explain_run(
         "run_dir": str(out),
         "files": [],
     }
-    title = f"{method} {'Banzhaf' if method == 'banzhaf' else 'Shapley'} values, {replace} replacement"
+    title = f"{'Banzhaf values' if method == 'banzhaf' else method + ' Shapley values'}, {replace} replacement"
     if over_training:
         history = []
         for step in steps:

@@ -149,6 +149,11 @@ def _check_noop(env, noop_action):
     return tuple(np.broadcast_to(action, (size,)).tolist())
 
 
+def _check_episodes(num_episodes) -> None:
+    if isinstance(num_episodes, bool) or not isinstance(num_episodes, (int, np.integer)) or num_episodes < 1:
+        raise ValueError(f"num_episodes must be a positive integer; got {num_episodes!r}")
+
+
 def rollout_game(
     env,
     policy: Callable,
@@ -184,8 +189,7 @@ def rollout_game(
     """
     n = env.num_agents
     _check_replace(replace, n)
-    if isinstance(num_episodes, bool) or not isinstance(num_episodes, (int, np.integer)) or num_episodes < 1:
-        raise ValueError(f"num_episodes must be a positive integer; got {num_episodes!r}")
+    _check_episodes(num_episodes)
     players = tuple(range(n)) if players is None else tuple(int(i) for i in players)
     if not players or len(set(players)) != len(players) or any(not 0 <= i < n for i in players):
         raise ValueError(f"players must be distinct agents in 0..{n - 1}; got {players}")
@@ -273,6 +277,7 @@ def run_game(
     """
     from marljax import runs
 
+    _check_episodes(num_episodes)  # before the carry of num_episodes episodes is built
     env, learner, params = runs.load(run_dir)  # checks the folder and that it has a checkpoint
     if step is not None:
         params = run_params(run_dir, learner, step)

@@ -70,3 +70,9 @@ def test_unknown_env_is_one_readable_line(capsys):
     err = capsys.readouterr().err
     assert err.startswith("marljax train: error: unknown env 'bogus/X-v0'. Known envs: ")
     assert "mpe/SimpleSpread-v0" in err and err.count("\n") == 1
+
+
+def test_psro_env_kwargs_need_the_ppo_oracle(capsys):
+    assert main(["psro", "stag_hunt", "--env-kwargs", '{"players": 2}']) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("marljax psro: error: --env-kwargs") and err.rstrip().endswith("it needs --oracle ppo")

@@ -17,6 +17,7 @@ import pytest
 from flax import struct
 
 from marljax import cli, runs
+from marljax.checkpoint import Checkpoints
 from marljax.evaluation import play_episodes
 from marljax.solvers.learners import registry
 
@@ -176,8 +177,11 @@ def test_toy_learner_through_the_cli(toy, tmp_path, capsys):
     assert "--episode-steps" in flags and "--entropy-bonus" in flags and "--clip-eps" not in flags
     out = tmp_path / "cli"
     args = ["train", "toy", ENV, "--total-steps", "160", "--num-envs", "2", "--episode-steps", "10"]
-    assert cli.main(args + ["--lr", "0.25", "--entropy-bonus", "true", "--out", str(out), "--no-progress"]) == 0
+    keep = ["--checkpoint-every", "1", "--keep-checkpoints", "3"]
+    assert cli.main(args + ["--lr", "0.25", "--entropy-bonus", "true", "--out", str(out), "--no-progress"] + keep) == 0
     assert "finished: 160 env steps per seed" in capsys.readouterr().out
+    with Checkpoints(out / "checkpoints") as store:
+        assert store.steps() == [6, 7, 8]  # a checkpoint per update, the latest three kept
     config = json.loads((out / "config.json").read_text())["config"]
     assert config == {"total_steps": 160, "num_envs": 2, "episode_steps": 10, "lr": 0.25, "entropy_bonus": True}
     assert len(runs.read_metrics(out)) == 8

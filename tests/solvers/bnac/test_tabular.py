@@ -62,3 +62,15 @@ def test_bad_values_raise(kwargs, match):
     args = {"num_agents": 3, "dag": "full", **kwargs}
     with pytest.raises(ValueError, match=match):
         bnac.exact_policy_gradient(args.pop("num_agents"), args.pop("dag"), jax.random.PRNGKey(0), **args)
+
+
+def test_natural_gradient_escapes_the_plateau_for_five_agents():
+    # Plain PG stalls on the n = 5 plateau (the all-zero branch is five conditionals deep); the
+    # exact natural gradient removes the tiny-probability scaling and reaches the optimum.
+    result = bnac.exact_policy_gradient(5, "full", jax.random.PRNGKey(0), steps=300, lr=0.5, method="npg")
+    assert float(result.j_ratio) >= 0.95
+
+
+def test_steps_must_be_an_integer():
+    with pytest.raises(ValueError, match="steps must be an integer"):
+        bnac.exact_policy_gradient(3, "full", jax.random.PRNGKey(0), steps=1.5)
