@@ -43,7 +43,6 @@ from typing import Callable, NamedTuple, Optional
 import chex
 import jax
 import jax.numpy as jnp
-import optax
 
 from marljax.solvers.bnac.dag import DAG_KINDS, fixed_dag, mode_dag, open_ratio, sample_dag
 from marljax.solvers.bnac.policy import DAGNetwork, log_prob_entropy, sample_in_order
@@ -259,20 +258,15 @@ def make_learner(config: BNConfig, env, progress: Optional[Callable] = None) -> 
         needed = traj._replace(reward=None, done=None, episode_return=None, episode_metrics=None, open_ratio=None)
         sequences, _ = ppo.loss_sequences(config, (needed, advantages, targets), None)
 
-        def sgd_step(state, minibatch):
-            params, opt_state = state
-            grad_fn = jax.value_and_grad(loss, has_aux=True)
-            (total, terms), grads = grad_fn(params, minibatch, threshold, alpha)
-            updates, opt_state = optimiser.update(grads, opt_state, params)
-            return (optax.apply_updates(params, updates), opt_state), {"loss": total, **terms}
-
-        def epoch(state, key):
-            minibatches = ppo.shuffle_into_minibatches(key, sequences, None, config.num_minibatches)
-            return jax.lax.scan(sgd_step, state, minibatches)
-
         key, k_epochs = jax.random.split(runner.key)
-        (params, opt_state), info = jax.lax.scan(
-            epoch, (runner.params, runner.opt_state), jax.random.split(k_epochs, config.update_epochs)
+        (params, opt_state), info = ppo.optimise(
+            lambda p, minibatch: loss(p, minibatch, threshold, alpha),
+            optimiser,
+            config,
+            (runner.params, runner.opt_state),
+            sequences,
+            None,
+            k_epochs,
         )
         runner = runner.replace(params=params, opt_state=opt_state, key=key, update=runner.update + 1)
         metrics = {

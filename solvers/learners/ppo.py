@@ -74,6 +74,7 @@ __all__ = [
     "make_learner",
     "make_train",
     "make_optimiser",
+    "optimise",
     "validate",
     "num_parameters",
     "variant",
@@ -335,18 +336,6 @@ def make_learner(
             weight=weight,
         )
 
-    def sgd_step(state, minibatch):
-        params, opt_state = state
-        (total, terms), grads = jax.value_and_grad(loss, has_aux=True)(params, minibatch)
-        updates, opt_state = optimiser.update(grads, opt_state, params)
-        return (optax.apply_updates(params, updates), opt_state), {"loss": total, **terms}
-
-    def epoch(state, key):
-        params_opt, sequences, carry = state
-        minibatches = shuffle_into_minibatches(key, sequences, carry, config.num_minibatches)
-        params_opt, info = jax.lax.scan(sgd_step, params_opt, minibatches)
-        return (params_opt, sequences, carry), info
-
     # ----- one update: rollout -> advantages -> epochs ----------------------------------------
     def update(runner: RunnerState):
         start_carry = runner.carry
@@ -363,10 +352,8 @@ def make_learner(
         )  # the loss reads the rest
         sequences, carry = loss_sequences(config, (needed, advantages, targets), start_carry)
         key, k_epochs = jax.random.split(runner.key)
-        ((params, opt_state), _, _), info = jax.lax.scan(
-            epoch,
-            ((runner.params, runner.opt_state), sequences, carry),
-            jax.random.split(k_epochs, config.update_epochs),
+        (params, opt_state), info = optimise(
+            loss, optimiser, config, (runner.params, runner.opt_state), sequences, carry, k_epochs
         )
         runner = runner.replace(params=params, opt_state=opt_state, key=key, update=runner.update + 1)
         metrics = {
@@ -385,6 +372,36 @@ def make_learner(
         return jax.lax.scan(lambda r, _: update(r), runner, None, num_updates)
 
     return Learner(config, env, init, update, run, act, nets.initial_carry)
+
+
+def optimise(loss: Callable, optimiser, config: PPOConfig, params_opt, sequences, carry, key):
+    """PPO's optimisation stage: ``update_epochs`` passes over one rollout, each shuffled into
+    ``num_minibatches`` minibatches with one optimiser step per minibatch.
+
+    Args:
+      loss: ``loss(params, minibatch) -> (total, terms)``; its gradient drives the step.
+      optimiser: an optax transformation (:func:`make_optimiser`).
+      config: supplies ``update_epochs`` and ``num_minibatches``.
+      params_opt: ``(params, opt_state)`` before the stage.
+      sequences, carry: the rollout as :func:`loss_sequences` returns it.
+      key: PRNG key of the shuffles.
+
+    Returns:
+      ``((params, opt_state), info)``; ``info`` holds ``loss`` and the loss terms
+      ``[update_epochs, num_minibatches]``.
+    """
+
+    def sgd_step(state, minibatch):
+        params, opt_state = state
+        (total, terms), grads = jax.value_and_grad(loss, has_aux=True)(params, minibatch)
+        updates, opt_state = optimiser.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state), {"loss": total, **terms}
+
+    def epoch(state, epoch_key):
+        minibatches = shuffle_into_minibatches(epoch_key, sequences, carry, config.num_minibatches)
+        return jax.lax.scan(sgd_step, state, minibatches)
+
+    return jax.lax.scan(epoch, params_opt, jax.random.split(key, config.update_epochs))
 
 
 def make_optimiser(config: PPOConfig) -> optax.GradientTransformation:
