@@ -10,6 +10,7 @@ SECTIONS = [
     "marljax.demos.solvers",
     "marljax.demos.psro",
     "marljax.demos.ippo",
+    "marljax.demos.traffic",
     "marljax.demos.bnac",
     "marljax.demos.shapley",
 ]
