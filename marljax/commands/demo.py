@@ -11,6 +11,7 @@ SECTIONS = [
     "marljax.demos.psro",
     "marljax.demos.ippo",
     "marljax.demos.traffic",
+    "marljax.demos.swarms",
     "marljax.demos.bnac",
     "marljax.demos.shapley",
 ]
