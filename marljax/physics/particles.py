@@ -14,6 +14,14 @@ a softplus penetration that is ~0 apart and linear in the overlap (Lowe et al. 2
 "Multi-Agent Actor-Critic for Mixed Cooperative-Competitive Environments"; constants as in
 OpenAI's multiagent-particle-envs and JaxMARL's MPE: dt 0.1, damping 0.25, force 100, margin 1e-3).
 
+Walls, kicks and a hard arena box are here too (soccer's, usable by any task): static line
+segments push discs with the same softplus contact law (:func:`segment_contact_forces`), a
+kick adds a velocity impulse to a ball within reach (:func:`kick_impulse`) and
+:func:`clamp_to_box` keeps disc centres inside an axis-aligned box (VMAS's world semidims).
+:func:`pair_contact_fn` builds the contact forces of a fixed set of discs evaluating each pair
+once (several times faster under ``vmap`` on a CPU), and :func:`integrate_symplectic` is the
+velocity-first Euler step of VMAS and the original MPE (nearly elastic contacts at coarse steps).
+
 Nothing here knows about tasks: envs (``marljax.envs.mpe``, the traffic envs) build a
 :class:`ParticleWorld` from per-entity constants and call :meth:`ParticleWorld.step`.
 """
@@ -21,6 +29,7 @@ Nothing here knows about tasks: envs (``marljax.envs.mpe``, the traffic envs) bu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import chex
 import jax.numpy as jnp
@@ -37,8 +46,13 @@ __all__ = [
     "continuous_control",
     "contact_forces",
     "integrate",
+    "integrate_symplectic",
+    "pair_contact_fn",
     "pairwise_overlap",
     "pairwise_distance",
+    "segment_contact_forces",
+    "kick_impulse",
+    "clamp_to_box",
 ]
 
 DT = 0.1
@@ -103,6 +117,141 @@ def integrate(pos, vel, force, mass, movable, max_speed, dt: float = DT, damping
     too_fast = (speed > cap) & (cap >= 0)
     capped = new_vel / jnp.where(too_fast, speed, 1.0) * cap
     return new_pos, jnp.where(too_fast, capped, new_vel)
+
+
+def pair_contact_fn(
+    radius: np.ndarray,
+    contact_force: float = CONTACT_FORCE,
+    contact_margin: float = CONTACT_MARGIN,
+) -> Callable[[chex.Array], chex.Array]:
+    """The contact forces of :func:`contact_forces` (every entity colliding and movable) as a
+    function ``pos [E, 2] -> forces [E, 2]`` built once, outside jit, for a fixed set of discs.
+
+    Each unordered pair ``i < j`` is evaluated once (``E (E - 1) / 2`` pairs instead of ``E^2``)
+    and its force is added to ``i`` and subtracted from ``j`` by one matrix product with the
+    constant ``[E, P]`` incidence matrix. Besides halving the work this is several times faster
+    than the ``[E, E, 2]`` broadcast-and-sum under ``vmap`` on a CPU, and the action-reaction
+    pairs are exactly opposite, so the contact model conserves momentum.
+
+    Args:
+        radius: ``[E]`` disc radii (static).
+        contact_force, contact_margin: as in :func:`contact_forces`.
+
+    Returns:
+        ``forces(pos)``: the total contact force on each disc.
+    """
+    radius = np.asarray(radius, np.float32)
+    num = radius.shape[0]
+    first, second = np.triu_indices(num, 1)
+    incidence = np.zeros((num, first.size), np.float32)
+    incidence[first, np.arange(first.size)] = 1.0
+    incidence[second, np.arange(first.size)] = -1.0
+    overlap = radius[first] + radius[second]
+
+    def forces(pos: chex.Array) -> chex.Array:
+        delta = pos[first] - pos[second]  # [P, 2], from j to i
+        dist = jnp.sqrt(jnp.sum(delta * delta, -1))
+        safe = jnp.where(dist > 0, dist, 1.0)  # coincident centres: no direction, no force
+        penetration = jnp.logaddexp(0.0, -(dist - overlap) / contact_margin) * contact_margin
+        pair = jnp.where(dist > 0, contact_force * penetration / safe, 0.0)[:, None] * delta
+        return jnp.asarray(incidence) @ pair
+
+    return forces
+
+
+def integrate_symplectic(pos, vel, force, mass, max_speed, dt: float):
+    """One symplectic (semi-implicit) Euler step, velocity first, as VMAS and the original MPE:
+    ``v' = cap(v + dt F / m)``, ``x' = x + dt v'`` (speed caps: negative = none; no damping).
+
+    Unlike :func:`integrate` (which moves ``x`` with the old velocity), this order does not add
+    energy in stiff contacts, so a disc-disc collision stays (nearly) elastic at soccer's step."""
+    new_vel = vel + (force / mass[:, None]) * dt
+    speed = jnp.sqrt(jnp.sum(new_vel * new_vel, -1, keepdims=True))
+    cap = max_speed[:, None]
+    too_fast = (speed > cap) & (cap >= 0)
+    new_vel = jnp.where(too_fast, new_vel / jnp.where(too_fast, speed, 1.0) * cap, new_vel)
+    return pos + new_vel * dt, new_vel
+
+
+def segment_contact_forces(
+    pos: chex.Array,
+    radius: chex.Array,
+    seg_start: chex.Array,
+    seg_end: chex.Array,
+    contact_force: float = CONTACT_FORCE,
+    contact_margin: float = CONTACT_MARGIN,
+) -> chex.Array:
+    """Soft contact forces ``[E, 2]`` that static line segments (walls) exert on discs.
+
+    For disc ``e`` and segment ``s`` from ``a`` to ``b`` the closest point is
+    ``q = a + t (b - a)``, ``t = clip((x - a).(b - a) / |b - a|^2, 0, 1)``, and the force is the
+    disc-disc law with the wall as a zero-radius disc at ``q``:
+    ``contact_force * (x - q) / |x - q| * k log(1 + exp(-(|x - q| - r) / k))`` (a segment's end
+    acts as a round post). Summed over segments; every pair is computed at once (``[E, S]``).
+
+    Args:
+        pos: ``[E, 2]`` disc centres.
+        radius: ``[E]`` disc radii.
+        seg_start, seg_end: ``[S, 2]`` segment end points (static walls).
+        contact_force: stiffness of the contact.
+        contact_margin: softplus margin ``k``.
+
+    Returns:
+        ``[E, 2]`` the total wall force on each disc.
+    """
+    seg_start = jnp.asarray(seg_start, pos.dtype)
+    along = jnp.asarray(seg_end, pos.dtype) - seg_start  # [S, 2]
+    rel = pos[:, None, :] - seg_start[None, :, :]  # [E, S, 2]
+    t = jnp.clip(jnp.sum(rel * along, -1) / jnp.sum(along * along, -1), 0.0, 1.0)
+    delta = rel - t[..., None] * along  # from the closest point to the centre
+    dist = jnp.sqrt(jnp.sum(delta * delta, -1))
+    # A centre exactly on a wall has no direction to be pushed in: keep it finite (no force).
+    safe = jnp.where(dist > 0, dist, 1.0)
+    penetration = jnp.logaddexp(0.0, -(dist - radius[:, None]) / contact_margin) * contact_margin
+    pair = jnp.where((dist > 0)[..., None], contact_force * delta / safe[..., None] * penetration[..., None], 0.0)
+    return jnp.sum(pair, axis=1)
+
+
+def kick_impulse(
+    kicker_pos: chex.Array,
+    direction: chex.Array,
+    kicking: chex.Array,
+    ball_pos: chex.Array,
+    reach: float,
+    speed: float,
+) -> chex.Array:
+    """Velocity change ``[2]`` of a ball kicked by the kickers within reach.
+
+    Kicker ``i`` with ``kicking[i]`` adds ``speed * direction[i] / |direction[i]|`` when the ball's
+    centre is within ``reach`` of its own and in front of it (``(ball - x_i) . direction_i > 0``:
+    no kicking backwards through oneself). Kicks of several players add up; the ball's speed cap
+    applies afterwards, in the integration.
+
+    Args:
+        kicker_pos: ``[N, 2]`` kicker centres.
+        direction: ``[N, 2]`` kick directions (any length; zero means no kick).
+        kicking: ``[N]`` bool, who tries to kick.
+        ball_pos: ``[2]`` the ball's centre.
+        reach: maximum centre-to-centre distance of a kick.
+        speed: speed a single kick adds.
+
+    Returns:
+        ``[2]`` the ball's velocity change.
+    """
+    norm = jnp.sqrt(jnp.sum(direction * direction, -1))
+    unit = direction / jnp.where(norm > 0, norm, 1.0)[:, None]
+    to_ball = ball_pos[None, :] - kicker_pos
+    close = jnp.sum(to_ball * to_ball, -1) <= reach * reach
+    in_front = jnp.sum(to_ball * unit, -1) > 0
+    hits = kicking & close & in_front & (norm > 0)
+    return speed * jnp.sum(jnp.where(hits[:, None], unit, 0.0), axis=0)
+
+
+def clamp_to_box(pos: chex.Array, radius: chex.Array, half_extent) -> chex.Array:
+    """Disc centres ``[E, 2]`` clamped so that each disc stays inside ``|x| <= half_extent``
+    (``[2]``, centred at the origin): ``|x_d| <= half_extent_d - r``."""
+    limit = jnp.asarray(half_extent, pos.dtype)[None, :] - radius[:, None]
+    return jnp.clip(pos, -limit, limit)
 
 
 @dataclass(frozen=True, eq=False)
