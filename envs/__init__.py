@@ -1,5 +1,5 @@
 """Environments (installed as ``marljax.envs``). Importing this package registers them all."""
 
-from marljax.envs import coordination, matrix, mpe, soccer, swarms, traffic
+from marljax.envs import cards, coordination, matrix, mpe, soccer, swarms, traffic
 
-__all__ = ["coordination", "matrix", "mpe", "soccer", "swarms", "traffic"]
+__all__ = ["cards", "coordination", "matrix", "mpe", "soccer", "swarms", "traffic"]

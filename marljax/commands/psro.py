@@ -12,9 +12,14 @@ meta-strategy and NashConv of every iteration), ``exploitability.png`` and ``met
     marljax psro random_symmetric_zero_sum:100 --meta-solver nash --iterations 100
     marljax psro matrix/StagHunt-v0 --oracle ppo --iterations 3    # PPO best responses
 
+    marljax psro traffic/TwoWay-v0 --oracle ppo --meta-solver rae --iterations 4   # crash rates
+
 With ``--oracle ppo`` GAME is a registered two-team env; ``summary.json`` also holds the final
-meta-strategy profile's action frequencies, team returns and env metrics, and the population is
-written as ``population.msgpack`` (flax serialization of the actor parameters, leaves ``[2, K, ...]``).
+meta-strategy profile's action frequencies, team returns and env metrics (played on
+``--eval-episodes`` fresh episodes), and the env metrics of the meta-strategy at every
+iteration; ``metrics.png`` plots them (crash rate...) beside the exploitability estimate, and
+the population is written as ``population.msgpack`` (flax serialization of the actor
+parameters, leaves ``[2, K, ...]``).
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ def add_parser(subparsers) -> None:
         help="exact best responses (normal-form games) or PPO best responses (two-team envs)",
     )
     p.add_argument("--ppo-steps", type=int, default=16_384, help="env steps per PPO best response (default 16384)")
+    p.add_argument("--sims-per-entry", type=int, default=None, help="--oracle ppo: episodes per meta-game entry")
+    p.add_argument("--eval-episodes", type=int, default=None, help="--oracle ppo: episodes playing the final mixture")
     p.add_argument(
         "--env-kwargs", default=None, help="--oracle ppo: JSON dict of env parameters, e.g. '{\"team_size\": 1}'"
     )
@@ -53,8 +60,9 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     from marljax.solvers.psro.report import write_report
 
-    if args.env_kwargs is not None and args.oracle != "ppo":
-        raise ValueError("--env-kwargs configures an env; it needs --oracle ppo")
+    for flag in ("env_kwargs", "sims_per_entry", "eval_episodes"):
+        if getattr(args, flag, None) is not None and args.oracle != "ppo":
+            raise ValueError(f"--{flag.replace('_', '-')} configures the PPO oracle's env games; it needs --oracle ppo")
     options = {} if args.gamma is None else {"gamma": args.gamma}
     result = run_with_ppo_oracle(args, options) if args.oracle == "ppo" else run_with_exact_oracle(args, options)
     title = f"PSRO-{args.meta_solver} on {args.game}" + "".join(f" ({k}={v})" for k, v in options.items())
@@ -86,8 +94,17 @@ def run_with_ppo_oracle(args, options):
 
     base = psro_rl.RLOracleConfig()
     config = dataclasses.replace(base, ppo=dataclasses.replace(base.ppo, total_steps=args.ppo_steps))
+    for name in ("sims_per_entry", "eval_episodes"):
+        if getattr(args, name, None) is not None:
+            config = dataclasses.replace(config, **{name: getattr(args, name)})
+    env = marljax.make(args.game, **parse_env_kwargs(args.env_kwargs or "{}"))
+    if env.num_agents < 2:
+        raise ValueError(
+            f"--oracle ppo plays two teams, but {args.game} has {env.num_agents} agent(s); "
+            "pick an env with two teams (e.g. traffic/TwoWay-v0 with players=2)"
+        )
     return psro_rl.run_rl_psro(
-        marljax.make(args.game, **parse_env_kwargs(args.env_kwargs or "{}")),
+        env,
         args.meta_solver,
         args.iterations,
         jax.random.PRNGKey(args.seed),

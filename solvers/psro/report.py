@@ -19,7 +19,7 @@ import numpy as np
 from marljax.solvers.psro.loop import PSROResult, induced_mixtures, nash_conv_curve
 from marljax.solvers.psro.oracles.rl import RLPSROResult
 
-__all__ = ["summary", "write_report"]
+__all__ = ["summary", "write_report", "plot_iteration_metrics"]
 
 
 def _filled(values, sizes) -> list:
@@ -52,6 +52,9 @@ def summary(result: PSROResult | RLPSROResult) -> dict:
         record["action_frequencies"] = None if frequencies is None else np.asarray(frequencies).tolist()
         record["team_returns"] = np.asarray(result.team_returns).tolist()
         record["env_metrics"] = {name: float(value) for name, value in result.env_metrics.items()}
+        record["env_metrics_per_iteration"] = {
+            name: np.asarray(value).tolist() for name, value in result.metrics.env_metrics.items()
+        }
     else:
         raise ValueError(f"not a PSRO result: {type(result).__name__}")
     return record
@@ -60,7 +63,8 @@ def summary(result: PSROResult | RLPSROResult) -> dict:
 def write_report(result: PSROResult | RLPSROResult, out, title: str = "", **context) -> list[pathlib.Path]:
     """Write ``summary.json`` (:func:`summary` plus ``context``), ``population.json`` (the curve
     and the meta-strategy of every iteration), ``exploitability.png`` and ``meta_strategy.png``
-    into ``out``; with the PPO oracle also ``population.msgpack`` (the actor parameters, leaves
+    into ``out``; with the PPO oracle also ``metrics.png`` (:func:`plot_iteration_metrics`: the
+    exploitability estimate and each env metric per iteration) and ``population.msgpack`` (the actor parameters, leaves
     ``[2, K, ...]``, flax serialization).
 
     Args:
@@ -86,6 +90,7 @@ def write_report(result: PSROResult | RLPSROResult, out, title: str = "", **cont
         strategies = np.concatenate([np.asarray(result.metrics.meta_strategy), np.asarray(result.meta_strategy)[None]])
         mixtures = [strategies[:, t] for t in range(2)]
         ylabel, extra = "policy (population slot)", [_write_actors(result, out)]
+        extra.append(plot_iteration_metrics(result, out / "metrics.png", title))
     paths = [
         plot_exploitability({str(context.get("meta_solver", "PSRO")): curve}, out / "exploitability.png", title),
         plot_meta_strategies(mixtures, out / "meta_strategy.png", title, ylabel=ylabel),
@@ -94,10 +99,42 @@ def write_report(result: PSROResult | RLPSROResult, out, title: str = "", **cont
     full["meta_strategy_per_iteration"] = [m.tolist() for m in mixtures]
     if isinstance(result, RLPSROResult):
         full["meta_game"] = np.asarray(result.state.meta_payoffs).tolist()
+        full["meta_game_metrics"] = {k: np.asarray(v).tolist() for k, v in result.state.meta_metrics.items()}
     for name, content in (("summary.json", record), ("population.json", full)):
         (out / name).write_text(json.dumps(content, indent=1))
         paths.append(out / name)
     return paths + extra
+
+
+def plot_iteration_metrics(result: RLPSROResult, path, title: str = ""):
+    """One panel per curve over PSRO iterations: the exploitability estimate, then each env metric
+    of the meta-strategy (e.g. ``crash_rate``), with the final mixture's value (played on fresh
+    episodes) as a dot after the last iteration."""
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
+    from marljax.viz import save_figure
+
+    curves = {"exploitability (NashConv estimate)": (np.asarray(result.metrics.nash_conv), None)}
+    for name, value in sorted(result.metrics.env_metrics.items(), key=lambda kv: kv[0] != "crash_rate"):
+        curves[name] = (np.asarray(value), float(result.env_metrics[name]) if name in result.env_metrics else None)
+    columns = min(3, len(curves))
+    rows = -(-len(curves) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.2 * rows), squeeze=False, layout="constrained")
+    for ax, (name, (values, final)) in zip(axes.ravel(), curves.items()):
+        iterations = np.arange(1, len(values) + 1)
+        ax.plot(iterations, values, marker="o", label="meta-strategy (simulated meta-game)")
+        if final is not None:
+            ax.plot([len(values) + 1], [final], "s", color="C3", label="final mixture, fresh episodes")
+        ax.set_title(name)
+        ax.set_xlabel("PSRO iteration")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    axes.ravel()[min(1, len(curves) - 1)].legend(fontsize=7)
+    for ax in axes.ravel()[len(curves) :]:
+        ax.axis("off")
+    fig.suptitle(title)
+    return save_figure(fig, path)
 
 
 def _write_actors(result: RLPSROResult, out: pathlib.Path) -> pathlib.Path:

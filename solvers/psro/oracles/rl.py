@@ -18,7 +18,10 @@ leading axes ``[2, K]`` (``K = max_population`` preallocated slots, ``sizes [2]`
 4. **meta-game by simulation** (:func:`simulate_meta_game`): ``M[t, k_0, k_1]`` = mean episode
    return of team ``t`` (averaged over its agents) when team 0 plays policy ``k_0`` and team 1
    policy ``k_1``, from ``sims_per_entry`` episodes per entry, every entry in one ``vmap`` of
-   :func:`marljax.evaluation.play_episodes` (re-simulated each iteration with fresh keys);
+   :func:`marljax.evaluation.play_episodes` (re-simulated each iteration with fresh keys); the
+   same episodes give every env metric per entry (``state.meta_metrics``), so each iteration
+   also records the env metrics of the meta-strategy it solved (``metrics.env_metrics``:
+   ``sigma_0^T metric sigma_1``, e.g. the crash rate of the mixture per iteration);
 5. **exploitability by a fresh best response** (:func:`nash_conv_estimate`): the new policy *is*
    a fresh best response to ``sigma``, so
    ``sum_t M'_t(BR_t, sigma_-t) - M_t(sigma)`` estimates the meta-strategy's NashConv.
@@ -71,6 +74,7 @@ __all__ = [
     "add_best_responses",
     "nash_conv_estimate",
     "profile_statistics",
+    "profile_metrics",
 ]
 
 
@@ -108,6 +112,10 @@ class RLPSROState:
         nash_conv: ``[]`` its NashConv estimate (0 before the first update).
         best_response_value: ``[2]`` each new policy's return against it (0 before the first update).
         meta_value: ``[2]`` its own value (0 before the first update).
+        meta_metrics: ``{name: [K, K]}`` the env's metrics of every pair of slots, from the
+            episodes that simulated ``meta_payoffs`` (empty for an env without metrics).
+        env_metrics: ``{name: []}`` the env's metrics of ``meta_strategy`` on the meta-game it
+            was solved on (``sigma_0^T metric sigma_1``; 0 before the first update).
     """
 
     actors: chex.ArrayTree
@@ -118,6 +126,8 @@ class RLPSROState:
     nash_conv: chex.Array
     best_response_value: chex.Array
     meta_value: chex.Array
+    meta_metrics: dict = dataclasses.field(default_factory=dict)
+    env_metrics: dict = dataclasses.field(default_factory=dict)
 
 
 @struct.dataclass
@@ -129,6 +139,7 @@ class RLPSROMetrics:
     best_response_value: chex.Array  # [T, 2] each new policy's return against the meta-strategy
     meta_value: chex.Array  # [T, 2] the meta-strategy's own value
     sizes: chex.Array  # [T, 2] population sizes when the meta-game was solved
+    env_metrics: dict = dataclasses.field(default_factory=dict)  # {name: [T]} env metrics of the meta-strategy
 
     @property
     def exploitability(self) -> chex.Array:
@@ -220,8 +231,9 @@ def team_returns(returns: chex.Array, team_of: chex.Array) -> chex.Array:
 
 def simulate_meta_game(
     env, pair_policy: Callable, team_of: chex.Array, actors: chex.ArrayTree, key, sims_per_entry: int, steps: int
-) -> chex.Array:
-    """``[2, K, K]``: the simulated meta-game of every pair of slots.
+) -> tuple:
+    """``(meta_payoffs [2, K, K], meta_metrics {name: [K, K]})``: the simulated meta-game of every
+    pair of slots, and the env's metrics of the same episodes (mean per entry).
 
     Entry ``(t, i, j)`` is the mean return per agent of team ``t`` over ``sims_per_entry``
     episodes in which team 0 plays slot ``i`` and team 1 slot ``j``; all ``K^2`` entries run in
@@ -244,10 +256,18 @@ def simulate_meta_game(
 
     def entry(pair, entry_key):
         batch = play_episodes(env, pair_policy, entry_key, sims_per_entry, initial_carry=pair, max_steps=steps)
-        return team_returns(batch.returns, team_of).mean(axis=0)
+        metrics = {name: jnp.mean(value) for name, value in batch.metrics.items()}
+        return team_returns(batch.returns, team_of).mean(axis=0), metrics
 
-    returns = jax.vmap(entry)(pairs, jax.random.split(key, k * k))
-    return returns.reshape(k, k, 2).transpose(2, 0, 1)
+    returns, metrics = jax.vmap(entry)(pairs, jax.random.split(key, k * k))
+    metrics = {name: value.reshape(k, k) for name, value in metrics.items()}
+    return returns.reshape(k, k, 2).transpose(2, 0, 1), metrics
+
+
+def profile_metrics(meta_metrics: dict, sigma: chex.Array) -> dict:
+    """``{name: []}``: the env metrics of the meta-strategy profile ``sigma [2, K]`` on the
+    per-entry metrics ``{name: [K, K]}`` (each team samples its policy independently)."""
+    return {name: sigma[0] @ value @ sigma[1] for name, value in meta_metrics.items()}
 
 
 def play_meta_strategy(
@@ -463,7 +483,9 @@ def make_rl_psro(
         actors = initial_population(
             [actor.init(k).params["actor"] for k in jax.random.split(init_key, 2)], max_population
         )
-        meta = simulate_meta_game(env, pair_policy, team_of, actors, sim_key, config.sims_per_entry, steps)
+        meta, meta_metrics = simulate_meta_game(
+            env, pair_policy, team_of, actors, sim_key, config.sims_per_entry, steps
+        )
         zeros = jnp.zeros((2,), meta.dtype)
         return RLPSROState(
             actors=actors,
@@ -474,6 +496,8 @@ def make_rl_psro(
             nash_conv=jnp.zeros((), meta.dtype),
             best_response_value=zeros,
             meta_value=zeros,
+            meta_metrics=meta_metrics,
+            env_metrics={name: jnp.zeros((), meta.dtype) for name in meta_metrics},
         )
 
     def update(state: RLPSROState, payoffs=None) -> RLPSROState:
@@ -489,9 +513,12 @@ def make_rl_psro(
             for t, k in ((0, k0), (1, k1))
         ]
         actors, sizes, new_slot = add_best_responses(state.actors, state.sizes, responses)
-        meta = simulate_meta_game(env, pair_policy, team_of, actors, sim_key, config.sims_per_entry, steps)
+        meta, meta_metrics = simulate_meta_game(
+            env, pair_policy, team_of, actors, sim_key, config.sims_per_entry, steps
+        )
         nash_conv, br_value, meta_value = nash_conv_estimate(state.meta_payoffs, meta, sigma, new_slot)
-        return RLPSROState(actors, sizes, meta, key, sigma, nash_conv, br_value, meta_value)
+        env_metrics = profile_metrics(state.meta_metrics, sigma)  # sigma's metrics where it was solved
+        return RLPSROState(actors, sizes, meta, key, sigma, nash_conv, br_value, meta_value, meta_metrics, env_metrics)
 
     def evaluate(state: RLPSROState, key):
         sigma = meta_solver(state.meta_payoffs, slot_masks(state.sizes, max_population))
@@ -523,7 +550,12 @@ def make_rl_psro(
                 state = compiled_update(state)
                 history.append(
                     RLPSROMetrics(
-                        state.meta_strategy, state.nash_conv, state.best_response_value, state.meta_value, sizes
+                        state.meta_strategy,
+                        state.nash_conv,
+                        state.best_response_value,
+                        state.meta_value,
+                        sizes,
+                        state.env_metrics,
                     )
                 )
                 bar.update(nash_conv=state.nash_conv)
