@@ -25,9 +25,38 @@ References:
 from __future__ import annotations
 
 import chex
+import jax
 import jax.numpy as jnp
 
-__all__ = ["box_axes", "box_corners", "boxes_overlap", "pairwise_box_overlap", "one_vs_many_box_overlap"]
+__all__ = [
+    "box_axes",
+    "box_corners",
+    "boxes_overlap",
+    "pairwise_box_overlap",
+    "one_vs_many_box_overlap",
+    "materialised",
+]
+
+
+def materialised(*arrays: chex.Array) -> tuple[chex.Array, ...]:
+    """The arrays unchanged, but computed into memory before any consumer reads them.
+
+    XLA fuses elementwise producers into their consumers; when a consumer broadcasts (an ``[M]`` array
+    read by an ``[M, M]`` pairwise loop), an expensive producer such as ``cos`` is then re-evaluated for
+    every element of the loop. ``jax.lax.optimization_barrier`` does not stop this on CPU (the barrier is
+    removed before fusion); a product with the identity matrix does, and is exact (``x * 1 + y * 0 = x``
+    for finite ``x, y``; ``precision="highest"`` keeps float32 on accelerators).
+
+    Args:
+        arrays: float arrays of one shape and dtype (finite values).
+
+    Returns:
+        The same values, as a tuple.
+    """
+    stacked = jnp.stack(arrays, -1)
+    eye = jnp.eye(len(arrays), dtype=stacked.dtype)
+    stacked = jnp.einsum("...k,kl->...l", stacked, eye, precision=jax.lax.Precision.HIGHEST)
+    return tuple(stacked[..., i] for i in range(len(arrays)))
 
 
 def box_axes(heading: chex.Array) -> tuple[chex.Array, chex.Array]:
@@ -83,8 +112,11 @@ def boxes_overlap(
     Returns:
         ``[...]`` bool, ``True`` where no axis among ``u_A, w_A, u_B, w_B`` separates the boxes.
     """
-    # Scalar components only (no [..., 2] intermediates): XLA fuses the whole test into one loop.
-    cos_a, sin_a, cos_b, sin_b = jnp.cos(heading_a), jnp.sin(heading_a), jnp.cos(heading_b), jnp.sin(heading_b)
+    # Scalar components only (no [..., 2] intermediates): XLA fuses the whole test into one loop -- and would
+    # pull cos and sin into it too, evaluating them once per *pair* (4 M^2 transcendentals in the all-pairs
+    # test, most of its cost on CPU); materialised first, they cost 4 M.
+    cos_a, sin_a = materialised(jnp.cos(heading_a), jnp.sin(heading_a))
+    cos_b, sin_b = materialised(jnp.cos(heading_b), jnp.sin(heading_b))
     la, ha = jnp.asarray(length_a) / 2, jnp.asarray(width_a) / 2
     lb, hb = jnp.asarray(length_b) / 2, jnp.asarray(width_b) / 2
     dx = centre_b[..., 0] - centre_a[..., 0]
