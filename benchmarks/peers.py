@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 
-__all__ = ["PEER_ROLLOUTS", "jaxmarl_simple_spread", "vmas_simple_spread"]
+__all__ = ["PEER_ROLLOUTS", "best_of", "jaxmarl_simple_spread", "vmas_simple_spread"]
 
 
-def _best_of(run, repeats: int = 3) -> float:
+def best_of(run, repeats: int = 3) -> float:
+    """Fastest of ``repeats`` timed calls ``run(i)`` after one warm-up call ``run(0)`` (compiles)."""
     run(0)  # compile / warm up
     best = float("inf")
     for i in range(1, repeats + 1):
@@ -44,7 +45,7 @@ def jaxmarl_simple_spread(num_envs: int, num_steps: int) -> float:
 
         return jax.lax.scan(step, state, jax.random.split(run_key, num_steps))[1]
 
-    seconds = _best_of(lambda i: rollout(jax.random.PRNGKey(i)).block_until_ready())
+    seconds = best_of(lambda i: rollout(jax.random.PRNGKey(i)).block_until_ready())
     return num_envs * num_steps / seconds
 
 
@@ -61,7 +62,7 @@ def vmas_simple_spread(num_envs: int, num_steps: int) -> float:
             for _ in range(num_steps):
                 env.step([env.get_random_action(agent) for agent in env.agents])
 
-    return num_envs * num_steps / _best_of(run)
+    return num_envs * num_steps / best_of(run)
 
 
 PEER_ROLLOUTS = {

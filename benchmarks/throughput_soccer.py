@@ -28,24 +28,14 @@ import json
 import os
 import pathlib
 import platform
-import time
 
 import jax
+from peers import best_of  # benchmarks/ is on sys.path when run as a script or through env_throughput
 
 import marljax
 from marljax.wrappers import AutoResetWrapper
 
 ANCHOR_VMAS = 52_000  # VMAS football, 3v3, 4096 envs, on this machine (the figure)
-
-
-def _best_of(run, repeats: int) -> float:
-    run(0)  # compile / warm up
-    best = float("inf")
-    for i in range(1, repeats + 1):
-        tic = time.perf_counter()
-        run(i)
-        best = min(best, time.perf_counter() - tic)
-    return best
 
 
 def marljax_soccer(num_envs: int, num_steps: int, team_size: int, repeats: int) -> dict:
@@ -75,7 +65,7 @@ def marljax_soccer(num_envs: int, num_steps: int, team_size: int, repeats: int) 
     policy = marljax.random_policy(env)
     rollout = jax.jit(lambda key: marljax.rollout(env, policy, key, num_envs, num_steps)[1].reward)
     return {
-        name: num_envs * num_steps / _best_of(lambda i, f=f: f(jax.random.PRNGKey(i)).block_until_ready(), repeats)
+        name: num_envs * num_steps / best_of(lambda i, f=f: f(jax.random.PRNGKey(i)).block_until_ready(), repeats)
         for name, f in (("steps", steps), ("rollout", rollout))
     }
 
@@ -106,7 +96,7 @@ def vmas_football(num_envs: int, num_steps: int, team_size: int, repeats: int, t
             for _ in range(num_steps):
                 env.step([env.get_random_action(agent) for agent in env.agents])
 
-    return num_envs * num_steps / _best_of(run, repeats)
+    return num_envs * num_steps / best_of(run, repeats)
 
 
 def main(argv=None) -> dict:

@@ -26,10 +26,10 @@ from __future__ import annotations
 import argparse
 import platform
 import resource
-import time
 
 import jax
 import jax.numpy as jnp
+from peers import best_of  # benchmarks/ is on sys.path when run as a script or through env_throughput
 
 import marljax
 from marljax.envs.swarms import classic_policy
@@ -37,16 +37,6 @@ from marljax.physics.neighbours import NeighbourOverflowError, check_overflow
 
 VMAS_ANCHOR = 38_500  # env-steps/s, VMAS flocking at 4096 envs on this machine (issue 14)
 AGENTS_PER_ROW = 10_000
-
-
-def _best_of(run, repeats: int) -> float:
-    run(0)  # compile / warm up
-    best = float("inf")
-    for i in range(1, repeats + 1):
-        tic = time.perf_counter()
-        run(i)
-        best = min(best, time.perf_counter() - tic)
-    return best
 
 
 def vicsek_rollout(num_agents: int, method: str, num_envs: int, num_steps: int):
@@ -93,7 +83,7 @@ def vicsek_scaling(sizes, num_steps: int, repeats: int) -> list[dict]:
             except NeighbourOverflowError:
                 row[method] = "overflow"
                 continue
-            seconds = _best_of(lambda i: run(jax.random.PRNGKey(i))[0].block_until_ready(), repeats)
+            seconds = best_of(lambda i: run(jax.random.PRNGKey(i))[0].block_until_ready(), repeats)
             row[method] = num_envs * n * num_steps / seconds
         rows.append(row)
         print(_scaling_line(row), flush=True)
@@ -150,7 +140,7 @@ def flocking_steps_per_second(num_envs: int, num_steps: int, repeats: int) -> fl
 
         return jax.lax.scan(one_step, state, jax.random.split(key, num_steps))[1]
 
-    seconds = _best_of(lambda i: run(state, jax.random.PRNGKey(i)).block_until_ready(), repeats)
+    seconds = best_of(lambda i: run(state, jax.random.PRNGKey(i)).block_until_ready(), repeats)
     return num_envs * num_steps / seconds
 
 
@@ -168,7 +158,7 @@ def vmas_flocking_steps_per_second(num_envs: int, num_steps: int, repeats: int) 
             for _ in range(num_steps):
                 env.step([torch.rand(num_envs, 2) * 2 - 1 for _ in env.agents])
 
-    return num_envs * num_steps / _best_of(run, repeats)
+    return num_envs * num_steps / best_of(run, repeats)
 
 
 def policy_returns(episodes: int) -> list[dict]:

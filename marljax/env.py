@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Optional
 
 import chex
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jumanji import specs
@@ -164,6 +165,18 @@ class MultiAgentEnv(Environment):
             step_count=jnp.asarray(step_count, jnp.int32),
             global_state=global_state.astype(jnp.float32),
             agent_type=agent_type.astype(jnp.int32),
+        )
+
+    def _time_limited_timestep(self, step_count, reward: chex.Array, observation: Observation, extras: dict):
+        """The step's ``TimeStep`` for an env whose episodes end only at ``max_steps``: a
+        truncation there (discount 1, so learners bootstrap), a transition before."""
+        from jumanji.types import transition, truncation
+
+        n = (self.num_agents,)
+        return jax.lax.cond(
+            step_count >= self.max_steps,
+            lambda: truncation(reward, observation, extras=extras, shape=n, dtype=jnp.float32),
+            lambda: transition(reward, observation, extras=extras, shape=n, dtype=jnp.float32),
         )
 
     def __repr__(self) -> str:

@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jumanji import specs
-from jumanji.types import restart, transition, truncation
+from jumanji.types import restart
 
 from marljax.env import MultiAgentEnv, observation_spec
 from marljax.envs.coordination.types import AlohaState
@@ -121,12 +121,8 @@ class Aloha(MultiAgentEnv):
             "transmissions": jnp.sum(success, dtype=jnp.float32),
             "collisions": jnp.sum(collision, dtype=jnp.float32),
         }
-        obs, extras, n = self._obs(backlog, step_count), {"metrics": metrics}, (self.num_agents,)
-        timestep = jax.lax.cond(
-            step_count >= self.max_steps,
-            lambda: truncation(reward, obs, extras=extras, shape=n, dtype=jnp.float32),
-            lambda: transition(reward, obs, extras=extras, shape=n, dtype=jnp.float32),
-        )
+        obs, extras = self._obs(backlog, step_count), {"metrics": metrics}
+        timestep = self._time_limited_timestep(step_count, reward, obs, extras)
         return state, timestep
 
     def render(self, state: AlohaState):

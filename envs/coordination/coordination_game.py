@@ -44,7 +44,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jumanji import specs
-from jumanji.types import restart, transition, truncation
+from jumanji.types import restart
 
 from marljax.env import MultiAgentEnv, observation_spec
 from marljax.envs.coordination.types import CoordinationState
@@ -149,12 +149,8 @@ class CoordinationGame(MultiAgentEnv):
         step_count = state.step_count + 1
         state = CoordinationState(key=key, step_count=step_count, bits=bits)
         reward = jnp.broadcast_to(bits_reward(bits, self.tolerance), (self.num_agents,)).astype(jnp.float32)
-        obs, extras, n = self._obs(bits, step_count), self._extras(bits), (self.num_agents,)
-        timestep = jax.lax.cond(
-            step_count >= self.max_steps,
-            lambda: truncation(reward, obs, extras=extras, shape=n, dtype=jnp.float32),
-            lambda: transition(reward, obs, extras=extras, shape=n, dtype=jnp.float32),
-        )
+        obs, extras = self._obs(bits, step_count), self._extras(bits)
+        timestep = self._time_limited_timestep(step_count, reward, obs, extras)
         return state, timestep
 
     def render(self, state: CoordinationState):

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jumanji import specs
-from jumanji.types import restart, transition, truncation
+from jumanji.types import restart
 
 from marljax.env import MultiAgentEnv, observation_spec
 from marljax.physics.particles import NUM_DISCRETE_MOVES, ParticleWorld, continuous_control, discrete_control
@@ -158,12 +158,7 @@ class ParticleEnv(MultiAgentEnv):
         obs = self._timestep_observation(pos, vel, step_count)
         reward = self._rewards(pos, vel).astype(jnp.float32)
         extras = self._extras(pos, vel)
-        n = (self.num_agents,)
-        timestep = jax.lax.cond(
-            step_count >= self.max_steps,
-            lambda: truncation(reward, obs, extras=extras, shape=n, dtype=jnp.float32),
-            lambda: transition(reward, obs, extras=extras, shape=n, dtype=jnp.float32),
-        )
+        timestep = self._time_limited_timestep(step_count, reward, obs, extras)
         return state, timestep
 
     # ----- rendering -------------------------------------------------------------------
