@@ -4,6 +4,7 @@ Jitted, vectorised multi-agent environments on Jumanji's API (with a leading age
 and pure-functional equilibrium solvers and learners.
 """
 
+import marljax._quiet_jumanji  # noqa: F401 (first: see its docstring)
 from marljax.env import MultiAgentEnv
 from marljax.evaluation import EpisodeBatch, play_episodes
 from marljax.registry import UnknownEnvError, describe, make, register, registered
