@@ -9,7 +9,7 @@ import chex
 import jax
 import jax.numpy as jnp
 
-from marljax.sharding import constrain_batch
+from marljax.sharding import check_batch_divides, constrain_batch
 from marljax.types import Observation, Trajectory
 from marljax.wrappers import AutoResetWrapper
 
@@ -49,12 +49,14 @@ def rollout(env, policy: Policy, key: chex.PRNGKey, num_envs: int, num_steps: in
         key: PRNG key; the same key gives the same trajectory.
         num_envs, num_steps: batch size and horizon (static).
         mesh: optional ``jax.sharding.Mesh`` (see :func:`marljax.sharding.batch_mesh`): the
-            env axis is split over its devices; ``num_envs`` must be a multiple of its size.
+            env axis is split over its devices; ``num_envs`` must be a multiple of its size
+            (else a ``ValueError``).
 
     Returns:
         ``(final_state, trajectory)`` where every leaf of the :class:`Trajectory` is
         ``[num_steps, num_envs, ...]``.
     """
+    check_batch_divides(num_envs, mesh, "num_envs")  # at trace time: num_envs and mesh are static
     env = AutoResetWrapper(env)
     reset_key, run_key = jax.random.split(key)
     state, timestep = jax.vmap(env.reset)(jax.random.split(reset_key, num_envs))

@@ -12,6 +12,13 @@ Any learner in :mod:`marljax.solvers.learners.registry` runs here, with its own 
 ``act(params, carry, observation, first, key, greedy) -> (carry, action)`` with
 ``initial_carry(E)`` (or its ``"actor"`` entry, where the learner keeps a critic's carry beside it).
 
+**Many devices** (``devices=N``, default every device JAX sees): when ``N`` divides the number of
+seeds, each device trains its own block of seeds (``shard_map``, no communication; any learner);
+otherwise a learner that takes ``mesh=`` splits its env axis over the ``N`` devices (the PPO
+learners: ``num_envs`` a multiple of ``N``, gradients averaged over devices). Either way the
+metrics equal one device's to float tolerance; the device count is not part of the run's set-up,
+so a run may resume on another count.
+
 A run folder holds:
 
 - ``config.json``: learner, env, env kwargs, seeds and the learner's full config;
@@ -37,6 +44,7 @@ import contextlib
 import csv
 import dataclasses
 import functools
+import inspect
 import json
 import os
 import pathlib
@@ -51,7 +59,7 @@ import marljax
 from marljax.checkpoint import Checkpoints
 from marljax.progress import ProgressBar
 
-__all__ = ["train", "load", "evaluate", "read_metrics", "make_env", "RunInterrupted"]
+__all__ = ["train", "load", "evaluate", "read_metrics", "make_env", "device_plan", "RunInterrupted"]
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -153,21 +161,63 @@ class _Compiled:
     players: dict = dataclasses.field(default_factory=dict)  # greedy -> jitted evaluation (see _player)
 
 
+def _takes_mesh(make_learner) -> bool:
+    params = inspect.signature(make_learner).parameters
+    return "mesh" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+def device_plan(devices, seeds: int, spec, learner_config) -> tuple:
+    """``(num_devices, split)`` with ``split`` ``"seeds"`` (each device trains its own seeds),
+    ``"envs"`` (the learner splits its env axis) or ``None`` (one device).
+
+    Raises:
+      ValueError: a device count that is not positive, exceeds the devices JAX sees, or divides
+        neither the seeds nor (for a learner that takes ``mesh=``) ``num_envs``.
+    """
+    from marljax.sharding import check_num_devices
+
+    n = check_num_devices(jax.device_count() if devices is None else devices)
+    if n == 1:
+        return 1, None
+    if seeds % n == 0:
+        return n, "seeds"
+    num_envs = getattr(learner_config, "num_envs", None)
+    if num_envs is not None and _takes_mesh(spec.make_learner):
+        if num_envs % n == 0:
+            return n, "envs"
+        raise ValueError(
+            f"{n} devices divide neither seeds={seeds} nor num_envs={num_envs}: pick a device count that "
+            f"divides one of them (or 1), or a multiple of {n} seeds or envs"
+        )
+    raise ValueError(
+        f"{n} devices do not divide seeds={seeds} (learner {spec.name!r} splits only its seeds over devices): "
+        f"use a multiple of {n} seeds or a device count that divides {seeds}"
+    )
+
+
 @functools.lru_cache(maxsize=4)
-def _compiled(record_json: str, progress: bool = False) -> _Compiled:
+def _compiled(record_json: str, progress: bool = False, num_devices: int = 1, split: Optional[str] = None) -> _Compiled:
     """The learner of a run set-up and its jitted, seed-vmapped ``init`` and ``run``, kept so that
     training the same set-up again in one process (resuming, a notebook) compiles nothing.
 
     Without ``progress`` no host callback is compiled in, so JAX's persistent compilation cache
     (``JAX_COMPILATION_CACHE_DIR``) can keep ``run`` across processes; with it, the callback moves
-    whichever bar the current call shows."""
+    whichever bar the current call shows. ``num_devices`` and ``split`` as :func:`device_plan` gives them."""
+    from marljax.sharding import batch_mesh, split_seeds
+
     record = json.loads(record_json)
     spec = _spec(record["algo"])
     relay = _Relay()
     env = make_env(record["env"], record["env_kwargs"])
-    learner = spec.make_learner(_config(spec, record["config"]), env, progress=relay if progress else None)
-    init = jax.jit(jax.vmap(learner.init))
-    run = jax.jit(jax.vmap(learner.run, in_axes=(0, None)), static_argnums=1)
+    mesh = batch_mesh(num_devices) if split else None
+    extra = {"mesh": mesh} if split == "envs" else {}
+    learner = spec.make_learner(_config(spec, record["config"]), env, progress=relay if progress else None, **extra)
+    if split == "seeds":  # each device vmaps over its own block of seeds
+        init = jax.jit(split_seeds(learner.init, mesh))
+        run = jax.jit(lambda runner, n: split_seeds(lambda r: learner.run(r, n), mesh)(runner), static_argnums=1)
+    else:
+        init = jax.jit(jax.vmap(learner.init))
+        run = jax.jit(jax.vmap(learner.run, in_axes=(0, None)), static_argnums=1)
     return _Compiled(learner, init, run, relay)
 
 
@@ -279,6 +329,7 @@ def train(
     stop_after: Optional[int] = None,
     progress: bool = True,
     keep_checkpoints: int = 2,
+    devices: Optional[int] = None,
     **config,
 ) -> dict:
     """Train (or resume) ``seeds`` seeds of the registered learner ``algo`` on ``env`` into ``out_dir``.
@@ -295,13 +346,15 @@ def train(
       progress: show a progress bar.
       keep_checkpoints: how many of the latest checkpoints to keep (more lets ``marljax explain
         --over-training`` follow the policy along training).
+      devices: how many devices to train on (default: every device JAX sees); split over the seeds
+        when it divides them, else over the learner's env batch (module docstring).
       **config: fields of the learner's config dataclass.
 
     Returns:
       ``{run_dir, updates, num_updates, finished, env_steps, final_return}``.
 
     Raises:
-      ValueError: bad config, env kwargs or folder (before any folder is written or code compiled).
+      ValueError: bad config, env kwargs, folder or device count (before any folder is written or code compiled).
       RunInterrupted: Ctrl-C; the message says how to resume.
     """
     if int(seeds) < 1:
@@ -319,8 +372,9 @@ def train(
         "seed": int(seed),
         "config": dataclasses.asdict(learner_config),
     }
+    num_devices, split = device_plan(devices, int(seeds), _spec(algo), learner_config)
     # Building the learner checks config and env (no compiling) before any folder is written.
-    compiled = _compiled(_canonical(record), bool(progress))
+    compiled = _compiled(_canonical(record), bool(progress), num_devices, split)
     out = pathlib.Path(out_dir)
     record = _write_config(out, json.loads(_canonical(record)))
     num_updates = int(learner_config.num_updates)

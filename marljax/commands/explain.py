@@ -25,6 +25,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--players", help="comma-separated agents to explain (default all); the others always play")
     p.add_argument("--over-training", action="store_true", help="also explain every kept checkpoint")
     p.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    p.add_argument(
+        "--devices", type=int, default=None, help="devices the coalitions are split over (default: all JAX sees)"
+    )
     p.set_defaults(func=run)
 
 
@@ -51,6 +54,7 @@ def run(args) -> int:
         greedy=args.greedy,
         players=_players(args.players),
         over_training=args.over_training,
+        devices=args.devices,
     )
     if args.json:
         print(json.dumps(report))

@@ -54,12 +54,22 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--env-kwargs", default=None, help="--oracle ppo: JSON dict of env parameters, e.g. '{\"team_size\": 1}'"
     )
+    p.add_argument(
+        "--devices",
+        type=int,
+        default=None,
+        help="--oracle ppo: devices the PPO env batch and the meta-game entries are split over (default: all)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    import jax
+
+    from marljax.sharding import check_num_devices
     from marljax.solvers.psro.report import write_report
 
+    args.devices = check_num_devices(jax.device_count() if args.devices is None else args.devices)
     for flag in ("env_kwargs", "sims_per_entry", "eval_episodes"):
         if getattr(args, flag, None) is not None and args.oracle != "ppo":
             raise ValueError(f"--{flag.replace('_', '-')} configures the PPO oracle's env games; it needs --oracle ppo")
@@ -103,6 +113,8 @@ def run_with_ppo_oracle(args, options):
             f"--oracle ppo plays two teams, but {args.game} has {env.num_agents} agent(s); "
             "pick an env with two teams (e.g. traffic/TwoWay-v0 with players=2)"
         )
+    from marljax.sharding import batch_mesh
+
     return psro_rl.run_rl_psro(
         env,
         args.meta_solver,
@@ -111,5 +123,6 @@ def run_with_ppo_oracle(args, options):
         config,
         args.max_population,
         progress=True,
+        mesh=batch_mesh(args.devices) if args.devices > 1 else None,
         **options,
     )

@@ -71,6 +71,13 @@ def _common_flags() -> argparse.ArgumentParser:
     )
     group.add_argument("--env-kwargs", default="{}", help="JSON dict of env parameters, e.g. '{\"num_agents\": 4}'")
     group.add_argument("--no-progress", action="store_true", help="no progress bar")
+    group.add_argument(
+        "--devices",
+        type=int,
+        default=None,
+        help="devices to train on (default: all JAX sees); split over the seeds if it divides them, else over "
+        "the env batch",
+    )
     return common
 
 
@@ -136,6 +143,7 @@ def run(args) -> int:
         stop_after=args.stop_after,
         progress=not args.no_progress,
         keep_checkpoints=args.keep_checkpoints,
+        devices=args.devices,
         **overrides,
     )
     state = "finished" if summary["finished"] else f"stopped at update {summary['updates']}/{summary['num_updates']}"

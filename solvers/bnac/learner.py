@@ -44,6 +44,7 @@ import chex
 import jax
 import jax.numpy as jnp
 
+from marljax.sharding import check_batch_divides, constrain_batch
 from marljax.solvers.bnac.dag import DAG_KINDS, fixed_dag, mode_dag, open_ratio, sample_dag
 from marljax.solvers.bnac.policy import DAGNetwork, log_prob_entropy, sample_in_order
 from marljax.solvers.learners import ppo
@@ -119,15 +120,17 @@ class BNTransition(NamedTuple):
     episode_metrics: dict
 
 
-def make_train(config: BNConfig, env, progress: Optional[Callable] = None):
+def make_train(config: BNConfig, env, progress: Optional[Callable] = None, *, mesh=None):
     """``train(key) -> (runner_state, metrics)``: the full run in one jittable function."""
-    learner = make_learner(config, env, progress)
+    learner = make_learner(config, env, progress, mesh=mesh)
     return lambda key: learner.run(learner.init(key), learner.config.num_updates)
 
 
-def make_learner(config: BNConfig, env, progress: Optional[Callable] = None) -> ppo.Learner:
-    """BN-MAPPO's pure functions (``init``, ``update``, ``run``, ``act``), a :class:`~ppo.Learner`."""
+def make_learner(config: BNConfig, env, progress: Optional[Callable] = None, *, mesh=None) -> ppo.Learner:
+    """BN-MAPPO's pure functions (``init``, ``update``, ``run``, ``act``), a :class:`~ppo.Learner`;
+    ``mesh`` splits the env axis over its devices as in :func:`marljax.solvers.learners.ppo.make_learner`."""
     validate(config, env)
+    check_batch_divides(config.num_envs, mesh, "num_envs")
     config = dataclasses.replace(config, total_steps=int(config.total_steps))
     num_envs, n, num_actions = config.num_envs, env.num_agents, env.num_actions
     nets = ActorCritic.for_env(env, config.hidden_size, config.activation, False, True, True)
@@ -160,7 +163,7 @@ def make_learner(config: BNConfig, env, progress: Optional[Callable] = None) -> 
         params["actor"] = actor.init(k_actor, jnp.zeros((1,)), x, jnp.zeros(1, bool))
         if learned:
             params["dag"] = dag_net.init(k_dag, features)
-        env_state, ts = jax.vmap(wrapped.reset)(jax.random.split(k_env, num_envs))
+        env_state, ts = constrain_batch(jax.vmap(wrapped.reset)(jax.random.split(k_env, num_envs)), mesh)
         return ppo.RunnerState(
             params=params,
             opt_state=optimiser.init(params),
@@ -198,7 +201,7 @@ def make_learner(config: BNConfig, env, progress: Optional[Callable] = None) -> 
         no_carry = {"critic": jnp.zeros((num_envs, n, 1))}
         _, value = nets.value(runner.params["critic"], no_carry["critic"], seq(obs), seq(runner.reset))
         value = value[0]
-        env_state, ts = jax.vmap(wrapped.step)(runner.env_state, action)
+        env_state, ts = constrain_batch(jax.vmap(wrapped.step)(runner.env_state, action), mesh)
         done = jnp.broadcast_to(ts.last()[:, None], (num_envs, n))
         reward = ts.reward
         if config.bootstrap_truncation:
@@ -249,6 +252,7 @@ def make_learner(config: BNConfig, env, progress: Optional[Callable] = None) -> 
             frac, config.sparsity_alpha, config.sparsity_alpha_final, config.anneal_start, config.anneal_end
         )
         runner, traj = jax.lax.scan(env_step, runner, None, config.num_steps)
+        traj = constrain_batch(traj, mesh, batch_dim=1)
         _, last_value = nets.value(
             runner.params["critic"], jnp.zeros((num_envs, n, 1)), seq(runner.observation), seq(runner.reset)
         )
@@ -267,6 +271,7 @@ def make_learner(config: BNConfig, env, progress: Optional[Callable] = None) -> 
             sequences,
             None,
             k_epochs,
+            mesh=mesh,
         )
         runner = runner.replace(params=params, opt_state=opt_state, key=key, update=runner.update + 1)
         metrics = {
@@ -304,7 +309,7 @@ def make_learner(config: BNConfig, env, progress: Optional[Callable] = None) -> 
 register_learner(
     "bn-mappo",
     BNConfig,
-    lambda config, env, progress=None: make_learner(config, env, progress),
+    lambda config, env, progress=None, mesh=None: make_learner(config, env, progress, mesh=mesh),
     "BN-MAPPO: MAPPO with a context-aware Bayesian-network joint policy and sparsity annealing (Chen & Zhang 2023)",
     fixed=FIXED,
     hidden=("trained_agents",),

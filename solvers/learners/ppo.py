@@ -45,6 +45,13 @@ with the same segment lengths is bit for bit the uninterrupted run (``marljax.ru
 entries of the untrained agents are used). ``key`` is fresh every step; ``episode_key`` stays
 the same for a whole episode and is redrawn when it ends, so whatever the opponents must keep
 for an episode (PSRO: which population policy plays it) is drawn from ``episode_key``.
+
+**Many devices.** ``make_learner(..., mesh=batch_mesh(8))`` (:mod:`marljax.sharding`) splits the
+env axis of the rollout, the trajectory and every minibatch over the mesh's devices (GSPMD
+sharding constraints); parameters and optimiser state are replicated. The loss is a mean over
+the global minibatch, so its gradient is the average of the devices' gradients with no explicit
+``pmean``, and PRNG draws do not depend on the sharding: the run equals the one-device run for
+the same key up to the order of float reductions. ``num_envs`` must be a multiple of the mesh size.
 """
 
 from __future__ import annotations
@@ -58,9 +65,11 @@ import jax
 import jax.numpy as jnp
 import optax
 from flax import struct
+from jax.sharding import Mesh
 from jumanji import specs
 
 from marljax.checks import check_positive
+from marljax.sharding import check_batch_divides, constrain_batch, mesh_size
 from marljax.solvers.learners.advantages import bootstrap_truncated_rewards, generalized_advantages
 from marljax.solvers.learners.losses import ppo_loss
 from marljax.solvers.learners.networks import ACTIVATIONS, ActorCritic
@@ -144,8 +153,8 @@ class RunnerState:
     episode_key: chex.PRNGKey  # [E] per-env key, constant over an episode (opponent_policy's third argument)
 
 
-def validate(config: PPOConfig, env, opponent_policy=None) -> None:
-    """Raise a clear ``ValueError`` for a config or env the learner cannot run (no compiling)."""
+def validate(config: PPOConfig, env, opponent_policy=None, mesh=None) -> None:
+    """Raise a clear ``ValueError`` for a config, env or mesh the learner cannot run (no compiling)."""
     check_positive(
         total_steps=config.total_steps,
         num_envs=config.num_envs,
@@ -174,6 +183,7 @@ def validate(config: PPOConfig, env, opponent_policy=None) -> None:
     )
     if units % config.num_minibatches:
         raise ValueError(f"num_minibatches={config.num_minibatches} does not divide the batch: {what} = {units}")
+    check_batch_divides(config.num_envs, mesh, "num_envs")
     action_type = getattr(env, "action_type", None)
     spec = env.action_spec
     if action_type == "discrete" and not isinstance(spec, specs.MultiDiscreteArray):
@@ -205,9 +215,17 @@ class Learner(NamedTuple):
     initial_carry: Callable  # num_envs -> {"actor": [E,N,H], "critic": [E,N,H]}
 
 
-def make_train(config: PPOConfig, env, opponent_policy: Optional[Callable] = None, progress: Optional[Callable] = None):
-    """``train(key) -> (runner_state, metrics)``: the full run in one jittable function."""
-    learner = make_learner(config, env, opponent_policy, progress)
+def make_train(
+    config: PPOConfig,
+    env,
+    opponent_policy: Optional[Callable] = None,
+    progress: Optional[Callable] = None,
+    *,
+    mesh: Optional[Mesh] = None,
+):
+    """``train(key) -> (runner_state, metrics)``: the full run in one jittable function
+    (``mesh``: the env axis split over its devices, see the module docstring)."""
+    learner = make_learner(config, env, opponent_policy, progress, mesh=mesh)
 
     def train(key):
         return learner.run(learner.init(key), learner.config.num_updates)
@@ -216,15 +234,31 @@ def make_train(config: PPOConfig, env, opponent_policy: Optional[Callable] = Non
 
 
 def make_learner(
-    config: PPOConfig, env, opponent_policy: Optional[Callable] = None, progress: Optional[Callable] = None
+    config: PPOConfig,
+    env,
+    opponent_policy: Optional[Callable] = None,
+    progress: Optional[Callable] = None,
+    *,
+    mesh: Optional[Mesh] = None,
 ) -> Learner:
     """Build the learner's pure functions; ``progress(update)`` is called from inside jit.
 
     Reads in the order it runs: the networks and optimiser, ``init``, then one ``update`` =
     collect a rollout (``env_step``) -> advantages (:func:`generalized_advantages`) ->
     ``update_epochs`` epochs of minibatch SGD on :func:`ppo_loss`.
+
+    Args:
+      config: the hyper-parameters (checked by :func:`validate`).
+      env: a marljax env (unwrapped).
+      opponent_policy: drives the agents outside ``config.trained_agents`` (module docstring).
+      progress: ``progress(update)``, called from inside jit after every update.
+      mesh: a 1-D :func:`marljax.sharding.batch_mesh`; the env axis (``num_envs``, a multiple of
+        its size) is split over its devices. ``None``: one device.
+
+    Raises:
+      ValueError: a config, env or mesh the learner cannot run.
     """
-    validate(config, env, opponent_policy)
+    validate(config, env, opponent_policy, mesh)
     config = dataclasses.replace(config, total_steps=int(config.total_steps))
     num_envs, n = config.num_envs, env.num_agents
     nets = ActorCritic.for_env(
@@ -245,16 +279,26 @@ def make_learner(
         _, ts = env.reset(k_env)
         params = nets.init(k_actor, k_critic, ts.observation)
         env_state, ts = jax.vmap(wrapped.reset)(jax.random.split(k_env, num_envs))
+        env_state, observation, reset, carry, episode_key = constrain_batch(
+            (
+                env_state,
+                ts.observation,
+                jnp.ones((num_envs, n), bool),
+                nets.initial_carry(num_envs),
+                jax.random.split(jax.random.fold_in(key, 1), num_envs),
+            ),
+            mesh,
+        )
         return RunnerState(
             params=params,
             opt_state=optimiser.init(params),
             env_state=env_state,
-            observation=ts.observation,
-            reset=jnp.ones((num_envs, n), bool),
-            carry=nets.initial_carry(num_envs),
+            observation=observation,
+            reset=reset,
+            carry=carry,
             key=key,
             update=jnp.int32(0),
-            episode_key=jax.random.split(jax.random.fold_in(key, 1), num_envs),
+            episode_key=episode_key,
         )
 
     def act(params, carry, obs, reset, key, greedy=False):
@@ -276,7 +320,7 @@ def make_learner(
             fixed = jax.vmap(opponent_policy)(jax.random.split(k_opp, num_envs), runner.observation, runner.episode_key)
             keep = trained.reshape((1, n) + (1,) * (action.ndim - 2))
             action = jnp.where(keep, action, fixed.astype(action.dtype))
-        env_state, ts = jax.vmap(wrapped.step)(runner.env_state, action)
+        env_state, ts = constrain_batch(jax.vmap(wrapped.step)(runner.env_state, action), mesh)
         done = jnp.broadcast_to(ts.last()[:, None], (num_envs, n))
         reward = ts.reward
         if config.bootstrap_truncation:  # the auto-reset put o_T in extras
@@ -340,6 +384,7 @@ def make_learner(
     def update(runner: RunnerState):
         start_carry = runner.carry
         runner, traj = jax.lax.scan(env_step, runner, None, config.num_steps)
+        traj = constrain_batch(traj, mesh, batch_dim=1)  # [T, E, ...]: envs stay split
         # ----- 2. advantages (GAE), bootstrapped from the value of the observation after the rollout
         _, last_value = nets.value(
             runner.params["critic"], runner.carry["critic"], seq(runner.observation), seq(runner.reset)
@@ -353,7 +398,7 @@ def make_learner(
         sequences, carry = loss_sequences(config, (needed, advantages, targets), start_carry)
         key, k_epochs = jax.random.split(runner.key)
         (params, opt_state), info = optimise(
-            loss, optimiser, config, (runner.params, runner.opt_state), sequences, carry, k_epochs
+            loss, optimiser, config, (runner.params, runner.opt_state), sequences, carry, k_epochs, mesh=mesh
         )
         runner = runner.replace(params=params, opt_state=opt_state, key=key, update=runner.update + 1)
         metrics = {
@@ -374,7 +419,7 @@ def make_learner(
     return Learner(config, env, init, update, run, act, nets.initial_carry)
 
 
-def optimise(loss: Callable, optimiser, config: PPOConfig, params_opt, sequences, carry, key):
+def optimise(loss: Callable, optimiser, config: PPOConfig, params_opt, sequences, carry, key, mesh=None):
     """PPO's optimisation stage: ``update_epochs`` passes over one rollout, each shuffled into
     ``num_minibatches`` minibatches with one optimiser step per minibatch.
 
@@ -385,6 +430,8 @@ def optimise(loss: Callable, optimiser, config: PPOConfig, params_opt, sequences
       params_opt: ``(params, opt_state)`` before the stage.
       sequences, carry: the rollout as :func:`loss_sequences` returns it.
       key: PRNG key of the shuffles.
+      mesh: split each minibatch's sequences over this mesh (:func:`shuffle_into_minibatches`);
+        the loss is a mean over the whole minibatch, so the gradient is the devices' average.
 
     Returns:
       ``((params, opt_state), info)``; ``info`` holds ``loss`` and the loss terms
@@ -398,7 +445,7 @@ def optimise(loss: Callable, optimiser, config: PPOConfig, params_opt, sequences
         return (optax.apply_updates(params, updates), opt_state), {"loss": total, **terms}
 
     def epoch(state, epoch_key):
-        minibatches = shuffle_into_minibatches(epoch_key, sequences, carry, config.num_minibatches)
+        minibatches = shuffle_into_minibatches(epoch_key, sequences, carry, config.num_minibatches, mesh)
         return jax.lax.scan(sgd_step, state, minibatches)
 
     return jax.lax.scan(epoch, params_opt, jax.random.split(key, config.update_epochs))
@@ -433,10 +480,11 @@ def loss_sequences(config: PPOConfig, batch, start_carry):
     return flat, None
 
 
-def shuffle_into_minibatches(key, sequences, carry, num_minibatches: int):
+def shuffle_into_minibatches(key, sequences, carry, num_minibatches: int, mesh: Optional[Mesh] = None):
     """Shuffle the ``B`` sequences (axis 1 of every leaf; axis 0 of the carries) with one
     permutation and cut them into ``num_minibatches`` along a new leading axis:
-    ``(traj, carry, advantages, targets)`` ready for ``lax.scan``."""
+    ``(traj, carry, advantages, targets)`` ready for ``lax.scan``. With a ``mesh`` whose size
+    divides the minibatch, each minibatch's sequences are split over its devices."""
     perm = jax.random.permutation(key, sequences[1].shape[1])
 
     def split(x, axis):
@@ -445,6 +493,9 @@ def shuffle_into_minibatches(key, sequences, carry, num_minibatches: int):
 
     traj, advantages, targets = jax.tree_util.tree_map(lambda x: split(x, 1), sequences)
     mb_carry = None if carry is None else jax.tree_util.tree_map(lambda x: split(x, 0), carry)
+    if sequences[1].shape[1] // num_minibatches % mesh_size(mesh) == 0:
+        traj, advantages, targets = constrain_batch((traj, advantages, targets), mesh, batch_dim=2)
+        mb_carry = constrain_batch(mb_carry, mesh, batch_dim=1)
     return traj, mb_carry, advantages, targets
 
 
@@ -471,7 +522,7 @@ def variant(name: str, description: str, centralised_critic: bool):
         return make_learner(fix(config), env, **kwargs)
 
     def train(config: PPOConfig, env, **kwargs):
-        """``train(key) -> (runner_state, metrics)``; kwargs: ``opponent_policy``, ``progress``."""
+        """``train(key) -> (runner_state, metrics)``; kwargs: ``opponent_policy``, ``progress``, ``mesh``."""
         return make_train(fix(config), env, **kwargs)
 
     register_learner(name, PPOConfig, learner, description, fixed=fixed, hidden=("trained_agents",))

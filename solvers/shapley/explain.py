@@ -111,6 +111,7 @@ def explain_run(
     players: Optional[Sequence[int]] = None,
     over_training: bool = False,
     save: bool = True,
+    devices: Optional[int] = None,
 ) -> dict:
     """Shapley (or Banzhaf) values of a run folder's agents for its team return.
 
@@ -131,6 +132,8 @@ def explain_run(
       players: the agents explained (default all); the others always play and their return does not count.
       over_training: also explain every kept checkpoint and plot the values along training.
       save: write ``shapley.json``, ``shapley.png`` (and ``shapley_training.png``) into the run folder.
+      devices: devices the coalitions are split over (default: every device JAX sees); the values
+        do not depend on it.
 
     Returns:
       JSON-ready dict: ``values``, ``stderr`` (``[n]``), ``grand`` (v of all), ``empty`` (v of none),
@@ -138,14 +141,18 @@ def explain_run(
       checkpoint), ``run_dir``, ``files``; with ``over_training``, ``training`` (one record per checkpoint).
 
     Raises:
-      ValueError: bad method, replacement or option, or not a run folder with a checkpoint.
+      ValueError: bad method, replacement, option or device count, or not a run folder with a checkpoint.
     """
+    from marljax.sharding import batch_mesh, check_num_devices
+
     _check_method(method)
+    num_devices = check_num_devices(jax.device_count() if devices is None else devices)
     if replace not in REPLACEMENTS:
         raise ValueError(f"unknown replacement {replace!r}; choose one of {list(REPLACEMENTS)}")
     out = pathlib.Path(run_dir)
     game_key, order_key = jax.random.split(jax.random.PRNGKey(int(seed)))
     options = dict(policy_seed=policy_seed, greedy=greedy, players=players)
+    options["mesh"] = batch_mesh(num_devices) if num_devices > 1 else None
     game = run_game(out, game_key, num_episodes, replace, **options)
     steps = run_checkpoints(out)
     result = attribute(game, game.num_players, method, order_key, num_permutations)

@@ -21,7 +21,9 @@ Every method evaluates ``v`` on all the coalitions it needs at once -- ``jax.vma
 ``[C, n]`` stack of masks inside one ``jax.jit`` -- and contracts the table on the host in
 float64, so the exact method is efficient to rounding. ``v`` may close over arrays, or be a pytree
 (e.g. :class:`~marljax.solvers.shapley.rollouts.RolloutGame`) whose array leaves are traced, so a
-new game of the same structure reuses the compilation.
+new game of the same structure reuses the compilation. With ``mesh=`` (or a game built with one)
+the coalitions are split over the mesh's devices, each evaluating its own block
+(:func:`marljax.sharding.map_batch`); the worths, hence the values, are the same on any number of devices.
 
     result = shapley.exact(lambda s: jnp.sum(s * worth), num_players=3)
     result.values        # [3] phi
@@ -50,6 +52,8 @@ import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from marljax.sharding import map_batch
 
 __all__ = [
     "ShapleyResult",
@@ -159,18 +163,26 @@ def _split_arrays(tree):
     return (treedef, static), arrays
 
 
-@functools.partial(jax.jit, static_argnames=("static", "use_samples", "batch_size"))
-def _evaluate(static, arrays, masks, use_samples: bool, batch_size: Optional[int]):
+@functools.partial(jax.jit, static_argnames=("static", "use_samples", "batch_size", "mesh"))
+def _evaluate(static, arrays, masks, use_samples: bool, batch_size: Optional[int], mesh):
     treedef, static_leaves = static
-    leaves = [a if s is None else s for s, a in zip(static_leaves, arrays)]
-    v = jax.tree_util.tree_unflatten(treedef, leaves)
-    fn = v.samples if use_samples else v
-    if batch_size is None:
-        return jax.vmap(fn)(masks)
-    return jax.lax.map(fn, masks, batch_size=batch_size)
+
+    def worth(arrays, mask):
+        leaves = [a if s is None else s for s, a in zip(static_leaves, arrays)]
+        v = jax.tree_util.tree_unflatten(treedef, leaves)
+        return (v.samples if use_samples else v)(mask)
+
+    return map_batch(worth, masks, mesh, shared=arrays, batch_size=batch_size)
 
 
-def evaluate_coalitions(v: Callable, masks: chex.Array, use_samples: bool = False, batch_size: Optional[int] = None):
+def _mesh_of(v, mesh):
+    """The mesh to split coalitions over: the one passed, else the game's own (``RolloutGame.mesh``)."""
+    return mesh if mesh is not None else getattr(v, "mesh", None)
+
+
+def evaluate_coalitions(
+    v: Callable, masks: chex.Array, use_samples: bool = False, batch_size: Optional[int] = None, mesh=None
+):
     """``v`` on every row of ``masks [C, n]`` in one jitted ``vmap``: ``[C]`` (or ``[C, E]`` samples).
 
     Args:
@@ -178,7 +190,11 @@ def evaluate_coalitions(v: Callable, masks: chex.Array, use_samples: bool = Fals
         another game of the same structure).
       masks: ``[C, n]`` bool coalitions.
       use_samples: evaluate ``v.samples`` instead (``[C, E]``).
-      batch_size: evaluate this many coalitions at a time (``lax.map``) to bound memory; ``None``: all at once.
+      batch_size: evaluate this many coalitions at a time (``lax.map``; per device with a mesh) to
+        bound memory; ``None``: all at once.
+      mesh: a 1-D :func:`marljax.sharding.batch_mesh`: the coalitions are split over its devices
+        (``shard_map``; padded to a multiple of its size), each device evaluating its own block.
+        ``None``: ``v.mesh`` if ``v`` has one, else one device. The worths do not depend on it.
 
     Returns:
       float64 host array ``[C]`` or ``[C, E]``.
@@ -191,7 +207,12 @@ def evaluate_coalitions(v: Callable, masks: chex.Array, use_samples: bool = Fals
     except TypeError as err:
         raise ValueError(f"v's non-array parts must be hashable to be compiled once: {err}") from None
     table = _evaluate(
-        static, arrays, jnp.asarray(masks, bool), bool(use_samples), None if batch_size is None else int(batch_size)
+        static,
+        arrays,
+        jnp.asarray(masks, bool),
+        bool(use_samples),
+        None if batch_size is None else int(batch_size),
+        _mesh_of(v, mesh),
     )
     return np.asarray(table, np.float64)
 
@@ -243,7 +264,7 @@ def _contract(weights: np.ndarray, table: np.ndarray, method: str, use_samples: 
 # The methods
 
 
-def exact(v: Callable, num_players: int, batch_size: Optional[int] = None) -> ShapleyResult:
+def exact(v: Callable, num_players: int, batch_size: Optional[int] = None, mesh=None) -> ShapleyResult:
     """Exact Shapley values by evaluating ``v`` on all ``2^n`` coalitions (one vmapped batch).
 
         phi_i = sum_{S not containing i} |S|! (n - |S| - 1)! / n!  (v(S u {i}) - v(S))
@@ -255,6 +276,7 @@ def exact(v: Callable, num_players: int, batch_size: Optional[int] = None) -> Sh
         ``samples`` method, see the module docstring.
       num_players: ``n``, at most :data:`MAX_EXACT_PLAYERS`.
       batch_size: coalitions evaluated at a time (``None``: all ``2^n`` in one vmap).
+      mesh: split the coalitions over its devices (:func:`evaluate_coalitions`).
 
     Returns:
       A :class:`ShapleyResult`.
@@ -264,11 +286,11 @@ def exact(v: Callable, num_players: int, batch_size: Optional[int] = None) -> Sh
     """
     n = _check_players(num_players, MAX_EXACT_PLAYERS, "exact")
     use_samples = _check_output(v, n)
-    table = evaluate_coalitions(v, coalition_masks(n), use_samples, batch_size)
+    table = evaluate_coalitions(v, coalition_masks(n), use_samples, batch_size, mesh)
     return _contract(shapley_weights(n), table, "exact", use_samples)
 
 
-def banzhaf(v: Callable, num_players: int, batch_size: Optional[int] = None) -> ShapleyResult:
+def banzhaf(v: Callable, num_players: int, batch_size: Optional[int] = None, mesh=None) -> ShapleyResult:
     """Banzhaf values by evaluating ``v`` on all ``2^n`` coalitions: every coalition weighs the same,
 
         beta_i = 2^{-(n-1)} sum_{S not containing i} (v(S u {i}) - v(S)).
@@ -280,6 +302,7 @@ def banzhaf(v: Callable, num_players: int, batch_size: Optional[int] = None) -> 
       v: characteristic function ``v(mask [n] bool) -> scalar``.
       num_players: ``n``, at most :data:`MAX_EXACT_PLAYERS`.
       batch_size: coalitions evaluated at a time (``None``: all in one vmap).
+      mesh: split the coalitions over its devices (:func:`evaluate_coalitions`).
 
     Returns:
       A :class:`ShapleyResult` (``method="banzhaf"``).
@@ -289,7 +312,7 @@ def banzhaf(v: Callable, num_players: int, batch_size: Optional[int] = None) -> 
     """
     n = _check_players(num_players, MAX_EXACT_PLAYERS, "banzhaf")
     use_samples = _check_output(v, n)
-    table = evaluate_coalitions(v, coalition_masks(n), use_samples, batch_size)
+    table = evaluate_coalitions(v, coalition_masks(n), use_samples, batch_size, mesh)
     return _contract(banzhaf_weights(n), table, "banzhaf", use_samples)
 
 
@@ -309,7 +332,12 @@ def permutation_masks(key: chex.PRNGKey, num_players: int, num_pairs: int):
 
 
 def permutation(
-    v: Callable, num_players: int, key: chex.PRNGKey, num_permutations: int = 128, batch_size: Optional[int] = None
+    v: Callable,
+    num_players: int,
+    key: chex.PRNGKey,
+    num_permutations: int = 128,
+    batch_size: Optional[int] = None,
+    mesh=None,
 ) -> ShapleyResult:
     """Monte-Carlo Shapley values from random player orders in antithetic pairs.
 
@@ -327,6 +355,7 @@ def permutation(
       key: PRNG key drawing the orders.
       num_permutations: orders to sample, counting both members of each pair (even, >= 4).
       batch_size: coalitions evaluated at a time (``None``: all at once).
+      mesh: split the coalitions over its devices (:func:`evaluate_coalitions`).
 
     Returns:
       A :class:`ShapleyResult` (``method="permutation"``) with ``stderr``.
@@ -345,7 +374,7 @@ def permutation(
     use_samples = _check_output(v, n)
     pairs = int(num_permutations) // 2
     orders, prefixes = permutation_masks(key, n, pairs)
-    table = evaluate_coalitions(v, prefixes.reshape(-1, n), use_samples, batch_size)
+    table = evaluate_coalitions(v, prefixes.reshape(-1, n), use_samples, batch_size, mesh)
     table = table.reshape((2 * pairs, n + 1) + table.shape[1:])  # [2P, n+1, (E)]
     gains = table[:, 1:] - table[:, :-1]  # gains[k, j]: what the j-th player of order k adds
     marginal = np.empty_like(gains)

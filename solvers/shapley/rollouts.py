@@ -107,6 +107,7 @@ class RolloutGame:
     num_episodes: int = struct.field(pytree_node=False)
     players: tuple = struct.field(pytree_node=False)  # the agents that are players, in order
     max_steps: Optional[int] = struct.field(pytree_node=False, default=None)
+    mesh: Any = struct.field(pytree_node=False, default=None)  # coalitions split over its devices
 
     @property
     def num_players(self) -> int:
@@ -165,6 +166,7 @@ def rollout_game(
     players: Optional[Sequence[int]] = None,
     noop_action=None,
     max_steps: Optional[int] = None,
+    mesh=None,
 ) -> RolloutGame:
     """The characteristic function of ``(env, policy)``: ``v(S)`` = expected team return with non-members replaced.
 
@@ -180,6 +182,8 @@ def rollout_game(
         and their returns do not count (e.g. the prey of a predator team).
       noop_action: the idle action (default 0 for discrete actions, zeros for continuous ones).
       max_steps: steps per episode (default ``env.max_steps``).
+      mesh: a 1-D :func:`marljax.sharding.batch_mesh`: ``shapley.exact`` & co. split this game's
+        coalitions over its devices (the values do not depend on it). ``None``: one device.
 
     Returns:
       A :class:`RolloutGame` with ``num_players`` players.
@@ -202,6 +206,7 @@ def rollout_game(
         num_episodes=int(num_episodes),
         players=players,
         max_steps=max_steps,
+        mesh=mesh,
     )
 
 
@@ -261,13 +266,14 @@ def run_game(
     greedy: bool = False,
     players: Optional[Sequence[int]] = None,
     noop_action=None,
+    mesh=None,
 ) -> RolloutGame:
     """The characteristic function of a trained run folder (:mod:`marljax.runs`): its env and the
     policy of seed ``policy_seed`` at checkpoint ``step`` (default: the latest).
 
     Args:
       run_dir: a folder written by ``marljax train`` / :func:`marljax.runs.train`.
-      key, num_episodes, replace, players, noop_action: as :func:`rollout_game`.
+      key, num_episodes, replace, players, noop_action, mesh: as :func:`rollout_game`.
       step: the checkpoint (update count) to load; ``None``: the latest.
       policy_seed: which of the run's seeds plays.
       greedy: the policy's most likely action instead of a sample.
@@ -294,4 +300,5 @@ def run_game(
         initial_carry=(params, _actor_carry(learner, int(num_episodes))),
         players=players,
         noop_action=noop_action,
+        mesh=mesh,
     )

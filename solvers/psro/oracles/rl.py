@@ -6,19 +6,20 @@ population for each team is a set of PPO actor networks, stored as one parameter
 leading axes ``[2, K]`` (``K = max_population`` preallocated slots, ``sizes [2]`` filled).
 :func:`make_rl_psro` builds the solver with the contract of every iterative solver
 (``init(key)``, ``update(state, payoffs=None)``, ``solve(key, iterations)``); each iteration
-(one jitted ``update``, compiled once per solver and reused) runs, in this order:
+(``update``) runs, in this order:
 
 1. **meta-strategy** ``sigma`` from any meta-solver of :mod:`marljax.solvers.psro.meta_solvers`
    on the simulated meta-game of the current population;
-2. **oracle** (:func:`train_best_response`): for each team, PPO
-   (:mod:`marljax.solvers.learners.ppo`, ``trained_agents`` = the team) trains a fresh policy
-   against opponents that play each episode with one policy sampled from the other team's
-   meta-strategy (drawn from PPO's per-episode key);
+2. **oracle** (:func:`~marljax.solvers.psro.oracles.best_response.train_best_responses`): for
+   each team, PPO (:mod:`marljax.solvers.learners.ppo`, ``trained_agents`` = the team) trains a
+   fresh policy against opponents that play each episode with one policy sampled from the other
+   team's meta-strategy (drawn from PPO's per-episode key); one PPO program for both teams when
+   they have the same size;
 3. **bookkeeping** (:func:`add_best_responses`): the new policies take each team's next slot;
-4. **meta-game by simulation** (:func:`simulate_meta_game`): ``M[t, k_0, k_1]`` = mean episode
-   return of team ``t`` (averaged over its agents) when team 0 plays policy ``k_0`` and team 1
-   policy ``k_1``, from ``sims_per_entry`` episodes per entry, every entry in one ``vmap`` of
-   :func:`marljax.evaluation.play_episodes` (re-simulated each iteration with fresh keys); the
+4. **meta-game by simulation** (:func:`~marljax.solvers.psro.oracles.simulation.simulate_meta_game`):
+   ``M[t, k_0, k_1]`` = mean episode return of team ``t`` (averaged over its agents) when team 0
+   plays policy ``k_0`` and team 1 policy ``k_1``, from ``sims_per_entry`` episodes per entry
+   (:func:`marljax.evaluation.play_episodes`, re-simulated each iteration with fresh keys); the
    same episodes give every env metric per entry (``state.meta_metrics``), so each iteration
    also records the env metrics of the meta-strategy it solved (``metrics.env_metrics``:
    ``sigma_0^T metric sigma_1``, e.g. the crash rate of the mixture per iteration);
@@ -26,12 +27,20 @@ leading axes ``[2, K]`` (``K = max_population`` preallocated slots, ``sizes [2]`
    a fresh best response to ``sigma``, so
    ``sum_t M'_t(BR_t, sigma_-t) - M_t(sigma)`` estimates the meta-strategy's NashConv.
 
+**Compilation.** Each step is its own jitted piece, compiled once per solver and reused
+wherever it recurs: the meta-game simulation (by ``init`` and every ``update``), the
+meta-solver (by ``update``, ``meta_strategy`` and the final evaluation), the learners' initial
+state (the first population and every oracle). The first iteration's wall-clock is mostly this
+compilation, so it is what this layout keeps small; jitting ``update`` whole also works, but
+compiles every piece again.
+
 ``solve`` loops ``update`` and then plays the final meta-strategy profile
-(:func:`play_meta_strategy`: each episode, each team samples a policy from it) for its action
-frequencies, returns and the env's metrics. :func:`run_rl_psro` is the public call: it keeps the
-solver of each set of settings (env object, meta-solver, population budget, config), so a second
-run with the same settings compiles nothing. Policies are feed-forward (the oracle's PPO config
-must have ``recurrent=False``).
+(:func:`~marljax.solvers.psro.oracles.simulation.play_meta_strategy`: each episode, each team
+samples a policy from it) for its action frequencies, returns and the env's metrics.
+:func:`run_rl_psro` is the public call: it keeps the solver of each set of settings (env
+object, meta-solver, population budget, config), so a second run with the same settings
+compiles nothing. Policies are feed-forward (the oracle's PPO config must have
+``recurrent=False``).
 
 References:
     Lanctot et al., "A Unified Game-Theoretic Approach to Multiagent Reinforcement Learning",
@@ -52,12 +61,21 @@ from flax import struct
 from jumanji.wrappers import Wrapper
 
 from marljax.checks import check_positive
-from marljax.evaluation import EpisodeBatch, play_episodes
 from marljax.progress import ProgressBar
+from marljax.sharding import check_batch_divides
 from marljax.solvers.base import verified
 from marljax.solvers.learners.ppo import PPOConfig, make_learner
 from marljax.solvers.psro.loop import call_cached, check_budget, resolve_meta_solver
 from marljax.solvers.psro.meta_solvers import MetaSolver
+from marljax.solvers.psro.oracles.best_response import fresh_runners, train_best_response, train_best_responses
+from marljax.solvers.psro.oracles.simulation import (
+    play_meta_strategy,
+    profile_metrics,
+    profile_statistics,
+    simulate_meta_game,
+    team_act,
+    team_masks,
+)
 
 __all__ = [
     "RLOracleConfig",
@@ -71,6 +89,8 @@ __all__ = [
     "simulate_meta_game",
     "play_meta_strategy",
     "train_best_response",
+    "train_best_responses",
+    "fresh_runners",
     "add_best_responses",
     "nash_conv_estimate",
     "profile_statistics",
@@ -189,149 +209,7 @@ class RLPSRO(NamedTuple):
     update: Callable  # (state, payoffs=None) -> RLPSROState
     solve: Callable  # (key, iterations, progress=False) -> RLPSROResult
     evaluate: Callable  # (state, key) -> (meta_strategy [2, K], EpisodeBatch of that profile)
-
-
-# --------------------------------------------------------------------------- simulation
-
-
-def team_masks(num_agents: int, teams=None) -> np.ndarray:
-    """``[2, N]`` bool: which agents belong to each team (a partition of the agents)."""
-    if teams is None:
-        if num_agents % 2:
-            raise ValueError(f"an env with {num_agents} agents has no default split into two teams; pass teams")
-        half = num_agents // 2
-        teams = (tuple(range(half)), tuple(range(half, num_agents)))
-    if len(teams) != 2:
-        raise ValueError(f"PSRO's RL oracle plays two teams; got {len(teams)}")
-    masks = np.zeros((2, num_agents), bool)
-    for t, members in enumerate(teams):
-        for agent in members:
-            if not 0 <= agent < num_agents or masks[:, agent].any():
-                raise ValueError(f"teams {teams} must partition the agents 0..{num_agents - 1}")
-            masks[t, agent] = True
-    if not masks.any(axis=1).all() or not masks.any(axis=0).all():
-        raise ValueError(f"teams {teams} must partition the agents 0..{num_agents - 1} into two non-empty teams")
-    return masks
-
-
-def team_act(act: Callable, team_of: chex.Array, pair: chex.ArrayTree, observation, key) -> chex.Array:
-    """``[E, N]`` actions: team ``t``'s agents act with ``pair[t]`` (a tree with leading axis 2).
-
-    ``act(params, observation [E, N, ...], key) -> [E, N]`` is one actor network's policy.
-    """
-    keys = jax.random.split(key, 2)
-    actions = [act(jax.tree_util.tree_map(lambda x: x[t], pair), observation, keys[t]) for t in range(2)]
-    return jnp.where(team_of[0], actions[0], actions[1])
-
-
-def team_returns(returns: chex.Array, team_of: chex.Array) -> chex.Array:
-    """``[..., 2]``: each team's return per agent from per-agent returns ``[..., N]``."""
-    return (returns @ team_of.T.astype(returns.dtype)) / team_of.sum(axis=1)
-
-
-def simulate_meta_game(
-    env, pair_policy: Callable, team_of: chex.Array, actors: chex.ArrayTree, key, sims_per_entry: int, steps: int
-) -> tuple:
-    """``(meta_payoffs [2, K, K], meta_metrics {name: [K, K]})``: the simulated meta-game of every
-    pair of slots, and the env's metrics of the same episodes (mean per entry).
-
-    Entry ``(t, i, j)`` is the mean return per agent of team ``t`` over ``sims_per_entry``
-    episodes in which team 0 plays slot ``i`` and team 1 slot ``j``; all ``K^2`` entries run in
-    one ``vmap`` of :func:`marljax.evaluation.play_episodes` with the pair as the policy's carry.
-
-    Args:
-        env: the env (sizes static, see :func:`make_rl_psro`).
-        pair_policy: a :func:`play_episodes` policy whose carry is the pair of actors it plays.
-        team_of: ``[2, N]`` bool team masks.
-        actors: the population, leaves ``[2, K, ...]``.
-        key: PRNG key.
-        sims_per_entry: episodes per entry.
-        steps: episode length cap.
-    """
-    k = jax.tree_util.tree_leaves(actors)[0].shape[1]
-    pairs = jax.tree_util.tree_map(
-        lambda x: jnp.stack([jnp.repeat(x[0], k, axis=0), jnp.tile(x[1], (k,) + (1,) * (x.ndim - 2))], axis=1),
-        actors,
-    )  # leaves [K*K, 2, ...]: entry (i, j) = (team 0 slot i, team 1 slot j)
-
-    def entry(pair, entry_key):
-        batch = play_episodes(env, pair_policy, entry_key, sims_per_entry, initial_carry=pair, max_steps=steps)
-        metrics = {name: jnp.mean(value) for name, value in batch.metrics.items()}
-        return team_returns(batch.returns, team_of).mean(axis=0), metrics
-
-    returns, metrics = jax.vmap(entry)(pairs, jax.random.split(key, k * k))
-    metrics = {name: value.reshape(k, k) for name, value in metrics.items()}
-    return returns.reshape(k, k, 2).transpose(2, 0, 1), metrics
-
-
-def profile_metrics(meta_metrics: dict, sigma: chex.Array) -> dict:
-    """``{name: []}``: the env metrics of the meta-strategy profile ``sigma [2, K]`` on the
-    per-entry metrics ``{name: [K, K]}`` (each team samples its policy independently)."""
-    return {name: sigma[0] @ value @ sigma[1] for name, value in meta_metrics.items()}
-
-
-def play_meta_strategy(
-    env,
-    sampled_policy: Callable,
-    actors: chex.ArrayTree,
-    sigma: chex.Array,
-    key,
-    episodes: int,
-    steps: int,
-    tally: Callable | None = None,
-) -> EpisodeBatch:
-    """Play the meta-strategy profile: each episode, each team samples one policy from ``sigma``.
-
-    Args:
-        env: the env.
-        sampled_policy: a :func:`play_episodes` policy whose carry is ``(actors, slots [E, 2])``.
-        actors: the population, leaves ``[2, K, ...]``.
-        sigma: ``[2, K]`` the meta-strategy.
-        key: PRNG key.
-        episodes: number of episodes.
-        steps: episode length cap.
-        tally: passed to :func:`play_episodes` (e.g. action counts).
-    """
-    slot_key, play_key = jax.random.split(key)
-    slots = jax.random.categorical(slot_key, jnp.log(sigma), axis=-1, shape=(episodes, 2))
-    return play_episodes(
-        env, sampled_policy, play_key, episodes, initial_carry=(actors, slots), max_steps=steps, tally=tally
-    )
-
-
-# --------------------------------------------------------------------------- oracle
-
-
-def train_best_response(
-    ppo: PPOConfig, env, members: tuple, act_one: Callable, actors: chex.ArrayTree, sigma: chex.Array, team: int, key
-) -> chex.ArrayTree:
-    """Train a fresh PPO policy for ``team`` against the other team's meta-strategy.
-
-    The other team plays each episode with one policy of its population sampled from
-    ``sigma[1 - team]``, drawn from PPO's per-episode key so it stays fixed for the episode.
-
-    Args:
-        ppo: the PPO config (``trained_agents`` is set to ``members``).
-        env: the env.
-        members: the agents of ``team``.
-        act_one: ``act_one(params, observation [N, ...], key) -> [N]``, one env.
-        actors: the population, leaves ``[2, K, ...]``.
-        sigma: ``[2, K]`` the meta-strategy.
-        team: 0 or 1 (a Python int).
-        key: PRNG key.
-
-    Returns:
-        The trained actor's parameters.
-    """
-    other = 1 - team
-
-    def opponent_policy(act_key, observation, episode_key):
-        slot = jax.random.categorical(episode_key, jnp.log(sigma[other]))  # one policy per episode
-        return act_one(jax.tree_util.tree_map(lambda x: x[other, slot], actors), observation, act_key)
-
-    learner = make_learner(dataclasses.replace(ppo, trained_agents=members), env, opponent_policy)
-    runner, _ = learner.run(learner.init(key), learner.config.num_updates)
-    return runner.params["actor"]
+    meta_strategy: Callable  # (state) -> [2, K] the meta-solver on the state's meta-game
 
 
 # --------------------------------------------------------------------------- bookkeeping
@@ -342,21 +220,18 @@ def slot_masks(sizes: chex.Array, max_population: int) -> chex.Array:
     return jnp.arange(max_population)[None, :] < sizes[:, None]
 
 
-def initial_population(first: list, max_population: int) -> chex.ArrayTree:
-    """Leaves ``[2, K, ...]``: every slot of team ``t`` holds ``first[t]`` (empty slots repeat it)."""
-    return jax.tree_util.tree_map(
-        lambda a, b: jnp.broadcast_to(jnp.stack([a, b])[:, None], (2, max_population) + a.shape), *first
-    )
+def initial_population(first: chex.ArrayTree, max_population: int) -> chex.ArrayTree:
+    """Leaves ``[2, K, ...]``: every slot of team ``t`` holds ``first[t]`` (leaves ``[2, ...]``;
+    empty slots repeat it)."""
+    return jax.tree_util.tree_map(lambda x: jnp.broadcast_to(x[:, None], (2, max_population) + x.shape[1:]), first)
 
 
-def add_best_responses(actors: chex.ArrayTree, sizes: chex.Array, responses: list) -> tuple:
-    """``(actors, sizes, new_slot [2])``: each team's response in its next slot (the last slot is
-    overwritten once the population is full)."""
+def add_best_responses(actors: chex.ArrayTree, sizes: chex.Array, responses: chex.ArrayTree) -> tuple:
+    """``(actors, sizes, new_slot [2])``: each team's response (``responses`` leaves ``[2, ...]``)
+    in its next slot (the last slot is overwritten once the population is full)."""
     max_population = jax.tree_util.tree_leaves(actors)[0].shape[1]
     new_slot = jnp.minimum(sizes, max_population - 1)
-    actors = jax.tree_util.tree_map(
-        lambda pop, r0, r1: pop.at[0, new_slot[0]].set(r0).at[1, new_slot[1]].set(r1), actors, *responses
-    )
+    actors = jax.tree_util.tree_map(lambda pop, r: pop.at[jnp.arange(2), new_slot].set(r), actors, responses)
     return actors, jnp.minimum(sizes + 1, max_population), new_slot
 
 
@@ -370,19 +245,6 @@ def nash_conv_estimate(old_meta: chex.Array, new_meta: chex.Array, sigma: chex.A
     meta_value = jnp.stack([sigma[0] @ old_meta[t] @ sigma[1] for t in range(2)])
     br_value = jnp.stack([new_meta[0, new_slot[0]] @ sigma[1], sigma[0] @ new_meta[1][:, new_slot[1]]])
     return jnp.sum(br_value - meta_value), br_value, meta_value
-
-
-def profile_statistics(batch: EpisodeBatch, team_of: chex.Array) -> dict:
-    """How a meta-strategy profile played, from :func:`play_meta_strategy`'s episodes:
-    ``action_frequencies [2, A]`` (from the action-count tally; ``None`` without one),
-    ``team_returns [2]`` (mean return per agent of each team) and ``env_metrics`` (name -> mean
-    over episodes, as :func:`marljax.evaluation.summarise` reports them). Jittable."""
-    counts = None if batch.tally is None else batch.tally.sum(axis=0)
-    return {
-        "action_frequencies": None if counts is None else counts / counts.sum(axis=1, keepdims=True),
-        "team_returns": team_returns(batch.returns, team_of).mean(axis=0),
-        "env_metrics": {name: jnp.mean(value) for name, value in batch.metrics.items()},
-    }
 
 
 # --------------------------------------------------------------------------- wiring
@@ -403,7 +265,7 @@ class _StaticSizes(Wrapper):
 
 
 def make_rl_psro(
-    env, meta_solver: MetaSolver, max_population: int, config: RLOracleConfig = RLOracleConfig()
+    env, meta_solver: MetaSolver, max_population: int, config: RLOracleConfig = RLOracleConfig(), mesh=None
 ) -> RLPSRO:
     """PSRO with PPO best responses on a two-team ``env``, with the solvers' ``init``/``update``/``solve``.
 
@@ -419,15 +281,19 @@ def make_rl_psro(
         meta_solver: ``(meta_payoffs [2, K, K], masks [2, K]) -> [2, K]``.
         max_population: ``K``, slots per team.
         config: the oracle, simulation and evaluation settings.
+        mesh: a 1-D :func:`marljax.sharding.batch_mesh`: the PPO best responses split their env
+            axis (``config.ppo.num_envs``, a multiple of its size) and the meta-game simulation its
+            ``K^2`` entries over its devices; the results equal one device's to float tolerance.
 
     Returns:
         An :class:`RLPSRO`: ``init(key)``, ``update(state, payoffs=None)`` (one PSRO iteration,
-        in the order of the module docstring; jit it), ``solve(key, iterations, progress=False)``
-        (``init``, then ``iterations`` updates from the host, each a call of one jitted ``update``
-        compiled once per solver, then the final profile played: an :class:`RLPSROResult`) and
+        in the order of the module docstring, from jitted pieces compiled once per solver: call
+        it as it is), ``solve(key, iterations, progress=False)`` (``init``, then ``iterations``
+        updates from the host, then the final profile played: an :class:`RLPSROResult`),
         ``evaluate(state, key)`` (the final meta-strategy and an
         :class:`marljax.evaluation.EpisodeBatch` of its profile, with action counts as tally for
-        discrete actions).
+        discrete actions) and ``meta_strategy(state)`` (the meta-solver on ``state``'s
+        meta-game: the meta-strategy the next ``update`` answers).
 
     Raises:
         ValueError: bad teams, sizes, tolerance or PPO config, or an env without ``max_steps``
@@ -441,6 +307,7 @@ def make_rl_psro(
         raise ValueError(f"tolerance must be >= 0; got {config.tolerance!r}")
     if config.ppo.recurrent:
         raise ValueError("the RL oracle's population policies are feed-forward: set ppo.recurrent=False")
+    check_batch_divides(config.ppo.num_envs, mesh, "ppo.num_envs")
     steps = config.episode_steps or getattr(env, "max_steps", None)
     if not steps:
         raise ValueError(f"{env!r} has no max_steps: pass RLOracleConfig(episode_steps=...)")
@@ -478,14 +345,33 @@ def make_rl_psro(
         def tally(action, timestep):  # [E, 2, A] action counts per team
             return jnp.einsum("tn,ena->eta", team_of.astype(jnp.float32), jax.nn.one_hot(action, num_actions))
 
-    def init(key) -> RLPSROState:
-        init_key, sim_key, key = jax.random.split(key, 3)
-        actors = initial_population(
-            [actor.init(k).params["actor"] for k in jax.random.split(init_key, 2)], max_population
-        )
-        meta, meta_metrics = simulate_meta_game(
-            env, pair_policy, team_of, actors, sim_key, config.sims_per_entry, steps
-        )
+    # The iteration's pieces, each jitted once per solver and reused wherever it recurs (the
+    # meta-game simulation by init and every update, the meta-solver by update, the benchmarks
+    # and the final evaluation), so XLA compiles each piece once. Jitting init or update whole
+    # also works (the pieces inline), but compiles them all again.
+    @jax.jit
+    def fresh(keys):
+        return fresh_runners(config.ppo, env, members, keys, mesh)
+
+    @jax.jit
+    def populate(runners):
+        return initial_population(runners.params["actor"], max_population)
+
+    @jax.jit
+    def simulate(actors, key):
+        return simulate_meta_game(env, pair_policy, team_of, actors, key, config.sims_per_entry, steps, mesh)
+
+    @jax.jit
+    def solve_meta(meta_payoffs, sizes):
+        return meta_solver(meta_payoffs, slot_masks(sizes, max_population))
+
+    @jax.jit
+    def respond(state: RLPSROState, sigma, runners):
+        responses = train_best_responses(config.ppo, env, members, act_one, state.actors, sigma, runners, mesh)
+        return add_best_responses(state.actors, state.sizes, responses)
+
+    @jax.jit
+    def start(actors, key, meta, meta_metrics) -> RLPSROState:
         zeros = jnp.zeros((2,), meta.dtype)
         return RLPSROState(
             actors=actors,
@@ -500,54 +386,61 @@ def make_rl_psro(
             env_metrics={name: jnp.zeros((), meta.dtype) for name in meta_metrics},
         )
 
+    @jax.jit
+    def record(state: RLPSROState, sigma, actors, sizes, new_slot, key, meta, meta_metrics) -> RLPSROState:
+        nash_conv, br_value, meta_value = nash_conv_estimate(state.meta_payoffs, meta, sigma, new_slot)
+        env_metrics = profile_metrics(state.meta_metrics, sigma)  # sigma's metrics where it was solved
+        return RLPSROState(actors, sizes, meta, key, sigma, nash_conv, br_value, meta_value, meta_metrics, env_metrics)
+
+    @jax.jit
+    def play(actors, sigma, key):
+        return play_meta_strategy(env, sampled_policy, actors, sigma, key, config.eval_episodes, steps, tally)
+
+    @jax.jit
+    def statistics(state: RLPSROState, batch) -> dict:
+        return {
+            "nash_conv": state.nash_conv,
+            "success": verified(state.nash_conv, state.meta_payoffs, config.tolerance),
+            **profile_statistics(batch, team_of),
+        }
+
+    def init(key) -> RLPSROState:
+        init_key, sim_key, key = jax.random.split(key, 3)
+        actors = populate(fresh(jax.random.split(init_key, 2)))
+        return start(actors, key, *simulate(actors, sim_key))
+
+    def meta_strategy(state: RLPSROState) -> chex.Array:
+        return solve_meta(state.meta_payoffs, state.sizes)
+
     def update(state: RLPSROState, payoffs=None) -> RLPSROState:
         if payoffs is not None:
             raise ValueError(
                 "the RL oracle's game is the env it was built on, whose meta-game update simulates "
                 "(state.meta_payoffs): call update(state) or update(state, None), not with a payoff tensor"
             )
-        key, k0, k1, sim_key = jax.random.split(state.key, 4)
-        sigma = meta_solver(state.meta_payoffs, slot_masks(state.sizes, max_population))
-        responses = [
-            train_best_response(config.ppo, env, members[t], act_one, state.actors, sigma, t, k)
-            for t, k in ((0, k0), (1, k1))
-        ]
-        actors, sizes, new_slot = add_best_responses(state.actors, state.sizes, responses)
-        meta, meta_metrics = simulate_meta_game(
-            env, pair_policy, team_of, actors, sim_key, config.sims_per_entry, steps
-        )
-        nash_conv, br_value, meta_value = nash_conv_estimate(state.meta_payoffs, meta, sigma, new_slot)
-        env_metrics = profile_metrics(state.meta_metrics, sigma)  # sigma's metrics where it was solved
-        return RLPSROState(actors, sizes, meta, key, sigma, nash_conv, br_value, meta_value, meta_metrics, env_metrics)
+        sigma = meta_strategy(state)
+        keys = jax.random.split(state.key, 4)  # next iteration's, team 0's and 1's learners', simulation's
+        actors, sizes, new_slot = respond(state, sigma, fresh(keys[1:3]))
+        return record(state, sigma, actors, sizes, new_slot, keys[0], *simulate(actors, keys[3]))
 
     def evaluate(state: RLPSROState, key):
-        sigma = meta_solver(state.meta_payoffs, slot_masks(state.sizes, max_population))
-        batch = play_meta_strategy(env, sampled_policy, state.actors, sigma, key, config.eval_episodes, steps, tally)
-        return sigma, batch
+        sigma = meta_strategy(state)
+        return sigma, play(state.actors, sigma, key)
 
     def finish(state: RLPSROState, key) -> dict:
-        """The result's fields that the final state and meta-strategy give (one jitted call)."""
+        """The result's fields that the final state and meta-strategy give."""
         sigma, batch = evaluate(state, key)
-        return {
-            "meta_strategy": sigma,
-            "profile": (sigma[0], sigma[1]),
-            "nash_conv": state.nash_conv,
-            "success": verified(state.nash_conv, state.meta_payoffs, config.tolerance),
-            **profile_statistics(batch, team_of),
-        }
-
-    # Jitted once per solver: every solve of this solver reuses their compilations.
-    compiled_init, compiled_update, compiled_finish = jax.jit(init), jax.jit(update), jax.jit(finish)
+        return {"meta_strategy": sigma, "profile": (sigma[0], sigma[1]), **statistics(state, batch)}
 
     def solve(key, iterations: int, progress: bool = False) -> RLPSROResult:
         check_budget(max_population, iterations)
         init_key, eval_key = jax.random.split(key)
-        state = compiled_init(init_key)
+        state = init(init_key)
         history = []
         with ProgressBar(iterations, "PSRO (PPO oracle)", unit="it", enabled=progress) as bar:
             for _ in range(iterations):
                 sizes = state.sizes
-                state = compiled_update(state)
+                state = update(state)
                 history.append(
                     RLPSROMetrics(
                         state.meta_strategy,
@@ -560,9 +453,9 @@ def make_rl_psro(
                 )
                 bar.update(nash_conv=state.nash_conv)
         metrics = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *history)
-        return RLPSROResult(state=state, metrics=metrics, **compiled_finish(state, eval_key))
+        return RLPSROResult(state=state, metrics=metrics, **finish(state, eval_key))
 
-    return RLPSRO(init, update, solve, evaluate)
+    return RLPSRO(init, update, solve, evaluate, meta_strategy)
 
 
 def run_rl_psro(
@@ -573,6 +466,7 @@ def run_rl_psro(
     config: RLOracleConfig = RLOracleConfig(),
     max_population: int | None = None,
     progress: bool = False,
+    mesh=None,
     **meta_options,
 ) -> RLPSROResult:
     """Run PSRO with PPO best responses on ``env`` (a registered two-team env): the ``solve`` of
@@ -589,6 +483,7 @@ def run_rl_psro(
         config: the oracle, simulation and evaluation settings.
         max_population: slots per team (default ``iterations + 1``).
         progress: show a progress bar with the NashConv estimate.
+        mesh: split the PPO env batch and the meta-game entries over its devices (:func:`make_rl_psro`).
 
     Returns:
         An :class:`RLPSROResult` (populations, per-iteration metrics, final meta-strategy and its
@@ -610,11 +505,11 @@ def run_rl_psro(
     # ``nash`` is the zero-sum LP only for a matrix env whose payoff tensor is zero-sum; for other
     # envs (simulated meta-games are general-sum) it is Lemke-Howson.
     meta_solver = resolve_meta_solver(meta_solver, getattr(env, "payoffs", None), **meta_options)
-    solver = call_cached(_cached_rl_psro, env, meta_solver, max_population, config)
+    solver = call_cached(_cached_rl_psro, env, meta_solver, max_population, config, mesh)
     return solver.solve(key, iterations, progress)
 
 
 @functools.lru_cache(maxsize=8)
-def _cached_rl_psro(env, meta_solver, max_population: int, config: RLOracleConfig) -> RLPSRO:
+def _cached_rl_psro(env, meta_solver, max_population: int, config: RLOracleConfig, mesh=None) -> RLPSRO:
     """:func:`make_rl_psro` once per settings, with its jitted functions (and their compilations)."""
-    return make_rl_psro(env, meta_solver, max_population, config)
+    return make_rl_psro(env, meta_solver, max_population, config, mesh)
