@@ -2,10 +2,11 @@
 
 - :mod:`.road`: :class:`Road` (straight, lanes along +x, lane k centred at ``y = k * lane_width``).
 - :mod:`.kinematics`: the kinematic bicycle (:func:`bicycle_step`), the lane/speed controller
-  (:func:`steering_control`, :func:`speed_control`) and meta-actions (:func:`apply_meta_action`).
+  (:func:`steering_control`, :func:`speed_control`, both fused with the bicycle in
+  :func:`steer_and_step`) and meta-actions (:func:`apply_meta_action`).
 - :mod:`.drivers`: IDM (:func:`idm_acceleration`), driver types and traffic mixes.
 - :mod:`.traffic`: :class:`Vehicles` (all vehicles in fixed-size arrays, controlled first),
-  lane neighbours, MOBIL decisions and one simulation step (:func:`traffic_step`).
+  lane neighbours, MOBIL decisions and simulation steps (:func:`traffic_step`, :func:`traffic_steps`).
 """
 
 from marljax.envs.traffic.common.drivers import (
@@ -35,6 +36,7 @@ from marljax.envs.traffic.common.kinematics import (
     apply_meta_action,
     bicycle_step,
     speed_control,
+    steer_and_step,
     steering_control,
 )
 from marljax.envs.traffic.common.road import Road
@@ -45,6 +47,8 @@ from marljax.envs.traffic.common.traffic import (
     lane_neighbours,
     npc_decisions,
     traffic_step,
+    traffic_steps,
+    x_order,
 )
 
 __all__ = [
@@ -72,6 +76,7 @@ __all__ = [
     "apply_meta_action",
     "bicycle_step",
     "speed_control",
+    "steer_and_step",
     "steering_control",
     "Road",
     "Vehicles",
@@ -80,4 +85,6 @@ __all__ = [
     "lane_neighbours",
     "npc_decisions",
     "traffic_step",
+    "traffic_steps",
+    "x_order",
 ]

@@ -193,7 +193,9 @@ def idm_from_closing_speed(
 ) -> chex.Array:
     """:func:`idm_acceleration` given the closing speed ``dv = v - v_lead cos(psi_lead - psi)`` directly."""
     target = jnp.clip(target_speed, 0.0, speed_limit)
-    free_road = 1.0 - jnp.power(jnp.maximum(speed, 0.0) / jnp.abs(not_zero(target)), driver.delta)
+    # (v / v0)^delta as exp(delta log(v / v0)) (0 at v = 0): XLA's CPU pow is a scalar library call, exp and log
+    # are vectorised -- about five times cheaper, equal to a few float32 ulps.
+    free_road = 1.0 - jnp.exp(driver.delta * jnp.log(jnp.maximum(speed, 0.0) / jnp.abs(not_zero(target))))
     gap = _desired_gap(driver, speed, closing_speed)
     interaction = jnp.where(has_front, jnp.square(gap / not_zero(front_distance)), 0.0)
     return driver.comfort_acc * (free_road - interaction)

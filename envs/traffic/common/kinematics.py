@@ -18,7 +18,8 @@ lane with centre ``y_lane`` and heading 0:
     delta = clip(arctan(2 tan(arcsin(clip(L/2 psi_rate / v, -1, 1)))), -pi/3, pi/3)
     a = K_a (v_target - v),                              K_a = 1 / 0.6 s
 
-with ``v`` replaced by +-0.01 near zero (highway-env's ``not_zero``).
+with ``v`` replaced by +-0.01 near zero (highway-env's ``not_zero``). :func:`steer_and_step` is the
+controller and the bicycle step in one, with the steering angle's inverse trigonometry cancelled.
 
 **Meta-actions** (``MDPVehicle``): 0 lane left, 1 idle, 2 lane right, 3 faster, 4 slower. Lane
 changes move the *target* lane by one (clipped to the road); faster/slower pick the target speed
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import chex
 import jax.numpy as jnp
+import numpy as np
 
 from marljax.envs.traffic.common.road import Road
 
@@ -57,6 +59,7 @@ __all__ = [
     "bicycle_step",
     "steering_control",
     "speed_control",
+    "steer_and_step",
     "apply_meta_action",
 ]
 
@@ -134,6 +137,69 @@ def steering_control(
     # arctan(2 tan(beta)) for |beta| <= pi/2, written so that float32's pi/2 (whose tan is negative) keeps its sign.
     steering = jnp.arctan2(2 * jnp.sin(slip_angle), jnp.abs(jnp.cos(slip_angle)))
     return jnp.clip(steering, -MAX_STEERING, MAX_STEERING)
+
+
+def steer_and_step(
+    road: Road,
+    position: chex.Array,
+    heading: chex.Array,
+    speed: chex.Array,
+    target_lane: chex.Array,
+    acceleration: chex.Array,
+    crashed: chex.Array,
+    dt: float,
+    cos_heading: chex.Array | None = None,
+    sin_heading: chex.Array | None = None,
+    length: float = LENGTH,
+) -> tuple[chex.Array, chex.Array, chex.Array]:
+    """:func:`steering_control` then :func:`bicycle_step`, with the steering angle's trigonometry solved.
+
+    The controller's slip command ``c = clip(L/2 psi_rate / v, -1, 1)`` gives ``delta = arctan(2 tan beta)``
+    with ``beta = arcsin(c)``, and the bicycle turns ``delta`` back into ``beta = arctan(tan(delta) / 2)``.
+    Unless the steering clip binds (``|delta| > pi/3``, i.e. ``2 |c| > sqrt(3) sqrt(1 - c^2)``), that is the
+    same ``beta``, so ``sin beta = c`` and ``cos beta = sqrt(1 - c^2)``; when it binds,
+    ``tan beta = tan(pi/3) / 2``: ``sin beta = +-sqrt(3/7)``, ``cos beta = sqrt(4/7)``; a crashed vehicle
+    has ``beta = 0``. The velocity direction is ``(cos psi cos beta - sin psi sin beta, sin psi cos beta +
+    cos psi sin beta)``. Same model and equal to the two calls to float32 rounding, with one ``arcsin``
+    per vehicle instead of three inverse trigonometric functions, a tangent and three sines and cosines.
+
+    Args:
+        road: the road (lanes have heading 0).
+        position: ``[M, 2]``; heading, speed: ``[M]``; target_lane: ``[M]`` int.
+        acceleration: ``[M]`` commanded accelerations; crashed: ``[M]`` bool.
+        dt: step in s.
+        cos_heading, sin_heading: ``cos`` and ``sin`` of ``heading`` when already computed.
+        length: vehicle length ``L`` in m.
+
+    Returns:
+        ``(position, heading, speed)`` after the step.
+    """
+    cos_heading = jnp.cos(heading) if cos_heading is None else cos_heading
+    sin_heading = jnp.sin(heading) if sin_heading is None else sin_heading
+    lateral = position[:, 1] - road.lane_centre(target_lane)
+    lateral_speed_command = -lateral / TAU_LATERAL
+    heading_command = jnp.arcsin(jnp.clip(lateral_speed_command / not_zero(speed), -1.0, 1.0))
+    heading_ref = jnp.clip(heading_command, -jnp.pi / 4, jnp.pi / 4)
+    heading_error = heading_ref - heading
+    # wrap_to_pi without its floating-point remainder (a scalar library call on CPU): round to whole turns.
+    heading_error = heading_error - 2 * jnp.pi * jnp.round(heading_error / (2 * jnp.pi))
+    heading_rate_command = heading_error / TAU_HEADING
+    slip = jnp.clip(length / 2 / not_zero(speed) * heading_rate_command, -1.0, 1.0)  # sin(beta) unclipped
+    cos_slip = jnp.sqrt(1.0 - jnp.square(slip))
+    clipped = 2 * jnp.abs(slip) > np.sqrt(3.0) * cos_slip
+    sin_beta = jnp.where(clipped, jnp.sign(slip) * np.sqrt(3.0 / 7.0), slip)
+    cos_beta = jnp.where(clipped, np.sqrt(4.0 / 7.0), cos_slip)
+    sin_beta, cos_beta = jnp.where(crashed, 0.0, sin_beta), jnp.where(crashed, 1.0, cos_beta)
+    acceleration = jnp.where(crashed, -speed, acceleration)
+    acceleration = jnp.where(speed > MAX_SPEED, jnp.minimum(acceleration, MAX_SPEED - speed), acceleration)
+    acceleration = jnp.where(speed < -MAX_SPEED, jnp.maximum(acceleration, -MAX_SPEED - speed), acceleration)
+    direction = jnp.stack(
+        [cos_heading * cos_beta - sin_heading * sin_beta, sin_heading * cos_beta + cos_heading * sin_beta], -1
+    )
+    position = position + speed[:, None] * direction * dt
+    heading = heading + speed * sin_beta / (length / 2) * dt
+    speed = speed + acceleration * dt
+    return position, heading, speed
 
 
 def speed_control(speed: chex.Array, target_speed: chex.Array) -> chex.Array:

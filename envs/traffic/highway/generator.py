@@ -91,7 +91,9 @@ class HighwayGenerator:
         slot_lane = jnp.tile(jnp.arange(lanes), rows)
         taken = jnp.zeros((rows, lanes), bool).at[agent_row, agent_lane].set(True).reshape(-1) | (slot_row == 0)
         priority = jnp.where(taken, 2.0, jax.random.uniform(k_slots, (rows * lanes,)))
-        npc_slot = jnp.argsort(priority)[: self.num_npcs]
+        # = argsort(priority)[:num_npcs] (top_k is stable too), about 3x cheaper on CPU: reset runs on every step of
+        # an auto-resetting batched rollout.
+        npc_slot = jax.lax.top_k(-priority, self.num_npcs)[1]
         row = jnp.concatenate([agent_row, slot_row[npc_slot]])
         lane = jnp.concatenate([agent_lane, slot_lane[npc_slot]])
         m = n + self.num_npcs

@@ -17,11 +17,14 @@ from marljax.envs.traffic.common import (
     npc_decisions,
     sample_driver_params,
     speed_control,
+    steer_and_step,
     steering_control,
     traffic_step,
+    traffic_steps,
+    x_order,
 )
 from marljax.envs.traffic.highway.generator import HighwayGenerator
-from marljax.physics.boxes import box_corners, one_vs_many_box_overlap, pairwise_box_overlap
+from marljax.physics.boxes import any_box_overlap, box_corners, one_vs_many_box_overlap, pairwise_box_overlap
 
 highway_env = pytest.importorskip("highway_env")
 from highway_env import utils as hw_utils  # noqa: E402
@@ -75,6 +78,25 @@ def test_box_corners_and_overlap_match_highway_env_polygons():
     np.testing.assert_array_equal(np.delete(np.asarray(row), 3), np.delete(overlap[3], 3))
 
 
+def test_sort_and_sweep_overlap_equals_all_pairs():
+    """any_box_overlap (sorted sweep, loop past the unrolled offsets) equals the all-pairs test bit for bit, on
+    crowded scenes (up to ~20 boxes within reach of each other: the loop runs) and sparse ones, under vmap."""
+    rng = np.random.default_rng(4)
+    m, scenes = 30, 8
+    spread = np.repeat([8.0, 40.0, 120.0, 4000.0], 2)[:, None]  # m boxes over this many metres of x
+    centre = np.stack([1000 + rng.uniform(0, 1, (scenes, m)) * spread, rng.uniform(-2, 14, (scenes, m))], -1)
+    heading = rng.normal(0, 0.4, (scenes, m))
+    centre, heading = jnp.asarray(centre, jnp.float32), jnp.asarray(heading, jnp.float32)
+    swept = jax.jit(jax.vmap(lambda c, h: any_box_overlap(c, h, 5.0, 2.0)))(centre, heading)
+    expected = jax.vmap(lambda c, h: pairwise_box_overlap(c, h, 5.0, 2.0).any(0))(centre, heading)
+    np.testing.assert_array_equal(swept, expected)
+    hits = np.asarray(expected).mean(1)
+    assert hits[0] > 0.9 and 0.1 < hits[4] < 0.9  # crowded and sparse scenes both occur
+    # Touching counts as overlapping; a box 5 m ahead touches, one 5.01 m ahead does not.
+    row = jnp.array([[0.0, 0.0], [5.0, 0.0], [105.0, 0.0], [110.01, 0.0]])
+    np.testing.assert_array_equal(any_box_overlap(row, jnp.zeros(4), 5.0, 2.0), [True, True, False, False])
+
+
 # ----- kinematics and controller ------------------------------------------------------------------
 def test_bicycle_step_and_controller_equal_highway_env():
     rng = np.random.default_rng(1)
@@ -112,6 +134,26 @@ def test_bicycle_step_and_controller_equal_highway_env():
         np.testing.assert_allclose(new_pos[i], v.position, rtol=1e-5, atol=1e-4)
         assert float(new_heading[i]) == pytest.approx(v.heading, abs=1e-5)
         assert float(new_speed[i]) == pytest.approx(v.speed, abs=1e-4)
+
+
+def test_fused_steering_and_bicycle_step_equal_the_two_steps():
+    """steer_and_step (steering trigonometry solved) equals steering_control then bicycle_step, also where the
+    steering clip binds, at speeds near zero and for crashed vehicles."""
+    rng = np.random.default_rng(5)
+    m = 400
+    position = jnp.asarray(rng.uniform([0, -3], [100, 15], (m, 2)), jnp.float32)
+    heading = jnp.asarray(rng.normal(0, 0.4, m), jnp.float32)
+    speed = jnp.asarray(np.concatenate([rng.uniform(-5, 42, m - 20), rng.uniform(-0.02, 0.02, 20)]), jnp.float32)
+    target_lane = jnp.asarray(rng.integers(0, LANES, m))
+    accel = jnp.asarray(rng.uniform(-8, 8, m), jnp.float32)
+    crashed = jnp.asarray(rng.uniform(size=m) < 0.2)
+    steering = steering_control(ROAD, position[:, 1], heading, speed, target_lane)
+    expected = bicycle_step(position, heading, speed, steering, accel, crashed, 0.2)
+    fused = steer_and_step(ROAD, position, heading, speed, target_lane, accel, crashed, 0.2)
+    clipped = np.isclose(np.abs(np.asarray(steering)), np.pi / 3)
+    assert 20 < clipped.sum() < m - 100  # the clip binds for some vehicles, not for most
+    for ours, theirs in zip(fused, expected):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=2e-5)
 
 
 def test_meta_actions_equal_mdp_vehicle():
@@ -219,6 +261,55 @@ def test_idm_accelerations_and_mobil_decisions_equal_highway_env():
     assert (theirs_acc < -1).sum() > 200 and (theirs_acc > 0.5).sum() > 200  # braking and accelerating
 
 
+def test_x_order_and_lane_neighbours_equal_brute_force():
+    """Ranks (ties in x by index) and every vehicle's nearest vehicle ahead/behind on every lane equal a
+    direct search over all vehicles, including vehicles between lanes (on two lanes) and equal x."""
+    rng = np.random.default_rng(6)
+    m = 40
+    x = np.round(rng.uniform(0, 120, m), 0).astype(np.float32)  # whole metres: many ties
+    y = (rng.integers(0, LANES, m) * 4.0 + rng.normal(0, 1.2, m)).astype(np.float32)
+    rank, order = x_order(jnp.asarray(x))
+    np.testing.assert_array_equal(order, np.lexsort((np.arange(m), x)))
+    np.testing.assert_array_equal(np.asarray(order)[np.asarray(rank)], np.arange(m))
+    front, rear = map(np.asarray, lane_neighbours(ROAD, jnp.asarray(np.stack([x, y], 1))))
+    key = list(zip(x, np.arange(m)))
+    for i in range(m):
+        for lane in range(LANES):
+            on = [j for j in range(m) if j != i and abs(y[j] - 4.0 * lane) <= 3.0]
+            ahead = [j for j in on if key[j] > key[i]]
+            behind = [j for j in on if key[j] < key[i]]
+            assert front[i, lane] == (min(ahead, key=lambda j: key[j]) if ahead else m)
+            assert rear[i, lane] == (max(behind, key=lambda j: key[j]) if behind else m)
+
+
+def test_lane_change_aborts_equal_highway_env_beyond_the_list_capacity():
+    """Scenes where more vehicles change lanes at once than the abort test lists (16) take the all-pairs path:
+    batched with a scene that does not (under vmap the fallback runs once for the batch), both scenes'
+    decisions equal highway-env's ``IDMVehicle.act``."""
+    rng = np.random.default_rng(7)
+    m = 24
+    decide = jax.jit(jax.vmap(lambda v: npc_decisions(ROAD, v, *lane_neighbours(ROAD, v.position))))
+    scenes = [_random_scene(rng, m) for _ in range(2)]
+    for scene, changes in zip(scenes, (m, 4)):  # every vehicle changing lanes / only four
+        lane = np.clip(np.round(scene["y"] / 4), 0, LANES - 1).astype(int)
+        step = np.where(lane == 0, 1, np.where(lane == LANES - 1, -1, rng.choice([-1, 1], m)))
+        scene["target_lane"] = np.where(np.arange(m) < changes, lane + step, lane)
+        scene["x"] = rng.uniform(50, 110, m)  # crowded: aborts happen
+    batch = [_as_vehicles(scene, jax.random.PRNGKey(10 + k)) for k, scene in enumerate(scenes)]
+    acceleration, target, _ = decide(jax.tree_util.tree_map(lambda *a: jnp.stack(a), *batch))
+    aborted = 0
+    for k, (scene, vehicles) in enumerate(zip(scenes, batch)):
+        hw = _hw_idm_vehicles(scene, jax.tree_util.tree_map(np.asarray, vehicles.driver))
+        for i, v in enumerate(hw):
+            for j, w in enumerate(hw):
+                w.target_lane_index = ("0", "1", int(scene["target_lane"][j]))
+            v.act()
+            assert int(target[k, i]) == v.target_lane_index[2], (k, i)
+            assert float(acceleration[k, i]) == pytest.approx(v.action["acceleration"], rel=1e-3, abs=1e-3)
+            aborted += int(v.target_lane_index[2] != scene["target_lane"][i])
+    assert aborted >= 3  # aborts do happen in the crowded scenes
+
+
 # ----- traffic ------------------------------------------------------------------------------------
 def test_normal_traffic_runs_10000_steps_without_a_crash():
     road = Road(4)
@@ -264,3 +355,17 @@ def test_crashed_vehicles_stop_and_stay():
     np.testing.assert_allclose(speed[-1, :2], 0.0, atol=1e-3)  # both brake to a stop ...
     np.testing.assert_allclose(pos[-1, :2], pos[-10, :2], atol=1e-2)  # ... and stay where they are
     assert speed[-1, 2] > 15  # the uninvolved vehicle keeps driving
+
+
+def test_traffic_steps_equal_repeated_traffic_step():
+    """traffic_steps (the x order carried from each step's collision test to the next step) equals
+    traffic_step applied repeatedly, crashes included."""
+    road = Road(3)
+    vehicles = HighwayGenerator(road, 2, 16, "chaotic", spawn_length=200.0)(jax.random.PRNGKey(3))
+    vehicles = vehicles.replace(target_lane=vehicles.target_lane.at[:2].set(jnp.array([0, 2])))
+    carried = jax.jit(lambda v: traffic_steps(road, v, 2, 0.2, 40))(vehicles)
+    repeated = jax.jit(lambda v: jax.lax.fori_loop(0, 40, lambda _, v: traffic_step(road, v, 2, 0.2), v))(vehicles)
+    np.testing.assert_array_equal(carried.crashed, repeated.crashed)
+    np.testing.assert_array_equal(carried.target_lane, repeated.target_lane)
+    np.testing.assert_allclose(carried.position, repeated.position, rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(carried.speed, repeated.speed, atol=1e-3)
