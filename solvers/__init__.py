@@ -9,6 +9,7 @@
 ``learners/``             PPO core, networks, IPPO, MAPPO
 ``bnac/``                 Bayesian-network actor-critic: DAG policies, BN-MAPPO, exact tabular PG
 ``shapley/``              Shapley, Banzhaf and Monte-Carlo agent contributions (explainers)
+``mfc/``                  mean-field control of swarms (Dec-POMFC): embeddings, upper-level PPO
 ========================  ====================================================================
 
 The short names below are the documented API: ``from marljax.solvers import nash, rae, psro,
@@ -17,7 +18,7 @@ and vmap-able over games of one shape, and returns a result with ``.profile``,
 ``.nash_conv`` and ``.success`` (see :mod:`marljax.solvers.base`).
 """
 
-from marljax.solvers import base, bnac, dynamics, game, psro, registry, shapley
+from marljax.solvers import base, bnac, dynamics, game, mfc, psro, registry, shapley
 from marljax.solvers.dynamics import (
     fictitious_play,
     optimistic_mwu,
@@ -53,6 +54,7 @@ __all__ = [
     "mappo",
     "shapley",
     "bnac",
+    "mfc",
     "get_learner",
     "learner_names",
     "register_learner",

@@ -12,6 +12,7 @@ SECTIONS = [
     "marljax.demos.ippo",
     "marljax.demos.traffic",
     "marljax.demos.swarms",
+    "marljax.demos.mfc",
     "marljax.demos.soccer",
     "marljax.demos.bnac",
     "marljax.demos.shapley",

@@ -109,3 +109,4 @@ def _load_builtin() -> None:
     import marljax.solvers.bnac.learner  # noqa: F401  (registers bn-mappo with register_learner)
     import marljax.solvers.learners.ippo  # noqa: F401
     import marljax.solvers.learners.mappo  # noqa: F401
+    import marljax.solvers.mfc.learner  # noqa: F401  (registers mfc)
