@@ -7,8 +7,10 @@ actions and the red team played by each simulator's scripted AI:
 - **marljax**: one jitted ``lax.scan`` over steps of the ``vmap``-ed, auto-resetting
   ``soccer/Soccer-v0`` step (scripted opponent at strength 1, uniform random discrete actions
   with kicks), keeping a reward sum as VMAS's loop does; compiled first, best of ``--repeats``.
-  Also shown: ``marljax.rollout``, which keeps the whole trajectory in memory (the ratio uses the
-  step loop: the same work as VMAS's).
+  The ratio uses this loop with auto-reset (every env restarts when its episode ends; under
+  ``vmap`` the reset is computed for every env at every step and selected). Also shown: the same
+  loop without auto-reset (VMAS's loop never resets: envs go on after a goal) and
+  ``marljax.rollout``, which keeps the whole trajectory in memory.
 - **VMAS** ``football`` (PyTorch, batched on the CPU, ``ai_red_agents=True``, random continuous
   actions; ``torch.no_grad``), best of ``--repeats``; skipped when vmas is not installed. Torch
   runs one thread by default (``--torch-threads``): on a shared 2-core machine its two
@@ -41,32 +43,36 @@ ANCHOR_VMAS = 52_000  # VMAS football, 3v3, 4096 envs, on this machine (the issu
 def marljax_soccer(num_envs: int, num_steps: int, team_size: int, repeats: int) -> dict:
     """Env-steps/s of ``soccer/Soccer-v0`` under random actions against the scripted team.
 
-    ``"steps"``: what VMAS's loop does -- step every env (observations, rewards, auto-reset),
-    keep nothing but a running reward sum; ``"rollout"``: ``marljax.rollout``, which also keeps
-    the whole trajectory (observations, actions, rewards, metrics) in memory.
+    ``"steps"``: step every env (observations, rewards, auto-reset), keep nothing but a running
+    reward sum; ``"steps_no_reset"``: the same without auto-reset, as VMAS's loop;
+    ``"rollout"``: ``marljax.rollout``, which also keeps the whole trajectory (observations,
+    actions, rewards, metrics) in memory.
     """
     env = marljax.make("soccer/Soccer-v0", team_size=team_size, strength=1.0)
-    auto = AutoResetWrapper(env)
     num_agents, num_actions = env.num_agents, env.num_actions
 
-    @jax.jit
-    def steps(key):
-        reset_key, run_key = jax.random.split(key)
-        state, _ = jax.vmap(auto.reset)(jax.random.split(reset_key, num_envs))
+    def step_loop(stepped):
+        @jax.jit
+        def steps(key):
+            reset_key, run_key = jax.random.split(key)
+            state, _ = jax.vmap(stepped.reset)(jax.random.split(reset_key, num_envs))
 
-        def one(carry, key):
-            state, total = carry
-            action = jax.random.randint(key, (num_envs, num_agents), 0, num_actions)
-            state, timestep = jax.vmap(auto.step)(state, action)
-            return (state, total + timestep.reward.sum()), None
+            def one(carry, key):
+                state, total = carry
+                action = jax.random.randint(key, (num_envs, num_agents), 0, num_actions)
+                state, timestep = jax.vmap(stepped.step)(state, action)
+                return (state, total + timestep.reward.sum()), None
 
-        return jax.lax.scan(one, (state, 0.0), jax.random.split(run_key, num_steps))[0][1]
+            return jax.lax.scan(one, (state, 0.0), jax.random.split(run_key, num_steps))[0][1]
+
+        return steps
 
     policy = marljax.random_policy(env)
     rollout = jax.jit(lambda key: marljax.rollout(env, policy, key, num_envs, num_steps)[1].reward)
+    loops = (("steps", step_loop(AutoResetWrapper(env))), ("steps_no_reset", step_loop(env)), ("rollout", rollout))
     return {
         name: num_envs * num_steps / best_of(lambda i, f=f: f(jax.random.PRNGKey(i)).block_until_ready(), repeats)
-        for name, f in (("steps", steps), ("rollout", rollout))
+        for name, f in loops
     }
 
 
@@ -127,7 +133,9 @@ def main(argv=None) -> dict:
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch threads {args.torch_threads or 'default'}; "
         f"VMAS anchor {ANCHOR_VMAS:,} env-steps/s at 4096 envs"
     )
-    print(f"{'envs':>6} {'marljax':>12} {'(rollout)':>12} {'VMAS':>12} {'ratio':>7}")
+    print(
+        f"{'envs':>6} {'marljax':>12} {'(no reset)':>12} {'(rollout)':>12} {'VMAS':>12} {'ratio':>7} {'(no reset)':>10}"
+    )
     rows = []
     for num_envs in args.num_envs:
         ours = marljax_soccer(num_envs, args.num_steps, args.team_size, args.repeats)
@@ -137,18 +145,24 @@ def main(argv=None) -> dict:
             else None
         )
         ratio = ours["steps"] / peer if peer else None
+        ratio_no_reset = ours["steps_no_reset"] / peer if peer else None
         rows.append(
             {
                 "num_envs": num_envs,
                 "marljax": ours["steps"],
+                "marljax_no_reset": ours["steps_no_reset"],
                 "marljax_rollout": ours["rollout"],
                 "vmas": peer,
                 "ratio": ratio,
+                "ratio_no_reset": ratio_no_reset,
             }
         )
         peer_text = f"{peer:12,.0f}" if peer else f"{'n/a':>12}"
-        ratio_text = f"{ratio:6.1f}x" if ratio else f"{'n/a':>7}"
-        print(f"{num_envs:6d} {ours['steps']:12,.0f} {ours['rollout']:12,.0f} {peer_text} {ratio_text}")
+        ratio_text = f"{ratio:6.1f}x {ratio_no_reset:9.1f}x" if ratio else f"{'n/a':>7} {'n/a':>10}"
+        print(
+            f"{num_envs:6d} {ours['steps']:12,.0f} {ours['steps_no_reset']:12,.0f} {ours['rollout']:12,.0f} "
+            f"{peer_text} {ratio_text}"
+        )
     result = {
         "benchmark": "soccer 3v3 vs VMAS football (scripted red team), env-steps/s",
         "team_size": args.team_size,

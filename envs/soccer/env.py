@@ -15,8 +15,9 @@ from jumanji.types import StepType, TimeStep, restart
 from marljax.env import MultiAgentEnv, observation_spec
 from marljax.envs.soccer.generator import UniformGenerator
 from marljax.envs.soccer.physics import entity_constants, goals_scored, make_physics_step
-from marljax.envs.soccer.scripted import DIRECTIONS, scripted_team, speed_scale
+from marljax.envs.soccer.scripted import DIRECTIONS, scripted_controls, speed_scale
 from marljax.envs.soccer.types import Pitch, SoccerState
+from marljax.physics.particles import batch_minor
 
 __all__ = ["Soccer", "OPPONENTS", "MAX_TEAM_SIZE"]
 
@@ -136,6 +137,8 @@ class Soccer(MultiAgentEnv):
         self._view_size = 10 + 4 * (n - 1) + 4 * n
         self._num_actions = 2 * NUM_MOVES - 1 if self.kick else NUM_MOVES
         self._mask_width = self._num_actions if action_type == "discrete" else 1
+        self._step_kernel = batch_minor(self._advance)
+        self._observe_kernel = batch_minor(self._observe_layout)
         super().__init__()
 
     # ----- specs -----------------------------------------------------------------------
@@ -163,93 +166,93 @@ class Soccer(MultiAgentEnv):
         kicking = action[:, 2] > 0 if self.kick else jnp.zeros((self.num_agents,), bool)
         return action[:, :2], action[:, :2], kicking
 
-    def _team_controls(self, state: SoccerState, action: chex.Array, key: chex.PRNGKey):
-        """Every player's ``(control, kick_direction, kicking)`` ``[2n, ...]`` in the world frame."""
+    # ----- the batch-last kernels ----------------------------------------------------------
+    # World arrays carry one trailing batch axis: pos, vel [2n + 1, 2, B] (marljax.physics.particles.batch_minor:
+    # under vmap the whole batch runs at once, laid out so that XLA vectorises along it).
+    def _team_controls(self, pos, vel, agent_controls, noise):
+        """Every player's ``(control, kick_direction, kicking)`` ``[2n, ...]`` in the world frame,
+        from the agents' decoded ``agent_controls`` (team frames) and, with the scripted
+        opponent, its uniform draws ``noise [2, n, ...]``."""
         n = self.team_size
-        control, direction, kicking = self._decode(action)
+        control, direction, kicking = agent_controls
         if self.opponent == "scripted":
             # Team 1's frame is the world rotated by 180 degrees: negate in, negate out.
-            c1, d1, k1 = scripted_team(
-                self.pitch, -state.pos[n : 2 * n], -state.vel[n : 2 * n], -state.pos[-1], self.strength, key
-            )
-            control, direction, kicking = (jnp.concatenate(x) for x in ((control, c1), (direction, d1), (kicking, k1)))
+            team1 = scripted_controls(self.pitch, -pos[n : 2 * n], -vel[n : 2 * n], -pos[-1], self.strength, noise)
+            control, direction, kicking = (jnp.concatenate(x) for x in zip((control, direction, kicking), team1))
         elif self.opponent == "still":
-            zeros = jnp.zeros((n, 2), jnp.float32)
-            control, direction = jnp.concatenate([control, zeros]), jnp.concatenate([direction, zeros])
-            kicking = jnp.concatenate([kicking, jnp.zeros((n,), bool)])
-        sign = jnp.asarray(self._sign)[:, None]
+            control, direction = (jnp.concatenate([x, jnp.zeros_like(x)]) for x in (control, direction))
+            kicking = jnp.concatenate([kicking, jnp.zeros_like(kicking)])
+        sign = jnp.reshape(jnp.asarray(self._sign), (-1,) + (1,) * (control.ndim - 1))
         return control * sign, direction * sign, kicking
 
-    # ----- observations ----------------------------------------------------------------
-    def _frames(self, pos, vel):
-        """``(pos, vel)`` of the whole world in each agent's team frame, ``[N, 2n + 1, 2]``;
-        velocities in units of the players' speed cap."""
-        sign = jnp.asarray(self._sign[: self.num_agents])[:, None, None]
-        return sign * pos[None], sign * vel[None] / self.pitch.player_max_speed
-
-    def _views(self, pos, vel):
-        p, v = self._frames(pos, vel)
+    def _observe_layout(self, pos, vel):
+        """``(views [N, V, ...], global_state [N, 4 + 8n, ...])`` of the world ``pos, vel [2n + 1, 2, ...]``,
+        each agent's in its team frame (``sign * world``; velocities in units of the speed cap)."""
         rows = np.arange(self.num_agents)
-        own_p, own_v = p[rows, rows], v[rows, rows]
-        ball_p, ball_v = p[:, -1], v[:, -1]
-        goal = jnp.array([self.pitch.length / 2, 0.0], jnp.float32)
-        mates, opponents = self._mates[rows], self._opponents[rows]
-        mates_p = p[rows[:, None], mates] - own_p[:, None]
-        mates_v = v[rows[:, None], mates] - own_v[:, None]
-        opp_p = p[rows[:, None], opponents] - own_p[:, None]
-        opp_v = v[rows[:, None], opponents] - own_v[:, None]
-        flat = lambda x: x.reshape(x.shape[0], -1)  # noqa: E731
-        return jnp.concatenate(
-            [
-                own_p,
-                own_v,
-                ball_p - own_p,
-                ball_v - own_v,
-                ball_p - goal,
-                flat(mates_p),
-                flat(mates_v),
-                flat(opp_p),
-                flat(opp_v),
-            ],
-            -1,
-        )
+        sign = jnp.reshape(jnp.asarray(self._sign[rows]), (-1, 1) + (1,) * (pos.ndim - 2))
+        scaled = vel / self.pitch.player_max_speed
+        goal = jnp.reshape(jnp.array([self.pitch.length / 2, 0.0], jnp.float32), (1, 2) + (1,) * (pos.ndim - 2))
+        own_p, own_v, ball_p, ball_v = pos[rows], scaled[rows], pos[-1][None], scaled[-1][None]
 
-    def _global_state(self, pos, vel):
-        p, v = self._frames(pos, vel)
-        rows = np.arange(self.num_agents)
+        def relative(world, index):  # [N, k, 2, ...] -> [N, 2k, ...] in the team frames
+            rel = (world[index] - world[rows][:, None]) * sign[:, None]
+            return rel.reshape((rel.shape[0], -1) + rel.shape[3:])
+
+        views = [
+            sign * own_p,
+            sign * own_v,
+            sign * (ball_p - own_p),
+            sign * (ball_v - own_v),
+            sign * ball_p - goal,
+            relative(pos, self._mates[rows]),
+            relative(scaled, self._mates[rows]),
+            relative(pos, self._opponents[rows]),
+            relative(scaled, self._opponents[rows]),
+        ]
         order = np.concatenate([self._own_team[rows], self._opponents[rows]], 1)
-        players = jnp.concatenate([p[rows[:, None], order], v[rows[:, None], order]], -1)  # [N, 2n, 4]
-        ball = jnp.concatenate([p[:, -1], v[:, -1]], -1)
-        return jnp.concatenate([ball, players.reshape(players.shape[0], -1)], -1)
+        players = jnp.concatenate([pos[order], scaled[order]], 2) * sign[:, None]  # [N, 2n, 4, ...]
+        players = players.reshape((players.shape[0], -1) + players.shape[3:])
+        global_state = jnp.concatenate([sign * ball_p, sign * ball_v, players], 1)
+        return jnp.concatenate(views, 1), global_state
 
-    def _observation_of(self, state: SoccerState):
-        return self._observation(
-            self._views(state.pos, state.vel),
-            jnp.ones((self.num_agents, self._mask_width), bool),
-            state.step_count,
-            global_state=self._global_state(state.pos, state.vel),
-        )
-
-    # ----- rewards and metrics -----------------------------------------------------------
     def _closest_team(self, pos):
-        dist = jnp.linalg.norm(pos[:-1] - pos[-1], axis=-1)
-        return jnp.int32(jnp.argmin(dist) >= self.team_size)
+        """The team (int32 ``[...]``) of the player closest to the ball."""
+        dist = jnp.linalg.norm(pos[:-1] - pos[-1][None], axis=1)
+        return (jnp.argmin(dist, axis=0) >= self.team_size).astype(jnp.int32)
 
     def _team_rewards(self, before, after, scored):
-        """``[2]`` each team's reward for the transition ``before -> after`` (world positions)."""
+        """``[2, ...]`` each team's reward for the transition ``before -> after`` (world positions)."""
         n, half = self.team_size, self.pitch.length / 2
         sparse = self.goal_reward * (scored.astype(jnp.float32) - scored[::-1].astype(jnp.float32))
         if not self.dense_reward:
             return sparse
-        goals = jnp.array([[half, 0.0], [-half, 0.0]], jnp.float32)
+        goals = jnp.reshape(jnp.array([[half, 0.0], [-half, 0.0]], jnp.float32), (2, 2) + (1,) * (after.ndim - 2))
 
         def potentials(pos):
-            ball_to_goal = jnp.linalg.norm(pos[-1][None] - goals, axis=-1)
-            to_ball = jnp.linalg.norm(pos[:-1] - pos[-1], axis=-1).reshape(2, n).min(-1)
+            ball_to_goal = jnp.linalg.norm(pos[-1][None] - goals, axis=1)
+            to_ball = jnp.linalg.norm(pos[:-1] - pos[-1][None], axis=1)
+            to_ball = to_ball.reshape((2, n) + to_ball.shape[1:]).min(1)
             return self.ball_shaping * ball_to_goal + self.player_shaping * to_ball
 
         return sparse + potentials(before) - potentials(after)
 
+    def _advance(self, pos, vel, score, agent_controls, noise):
+        """The kernel of :meth:`step`: the new ``(pos, vel, score, possession)``, the agents'
+        rewards ``[N, ...]``, their observation parts and the goals ``scored [2, ...]``."""
+        control, direction, kicking = self._team_controls(pos, vel, agent_controls, noise)
+        new_pos, new_vel = self._physics(pos, vel, control, direction, kicking)
+        scored = goals_scored(self.pitch, pos[-1], new_pos[-1])
+        reward = self._team_rewards(pos, new_pos, scored)[self._team[: self.num_agents]]
+        views, global_state = self._observe_layout(new_pos, new_vel)
+        score = score + scored.astype(jnp.int32)
+        return new_pos, new_vel, score, self._closest_team(new_pos), reward, views, global_state, scored
+
+    def _observation_of(self, state: SoccerState):
+        views, global_state = self._observe_kernel(state.pos, state.vel)
+        mask = jnp.ones((self.num_agents, self._mask_width), bool)
+        return self._observation(views, mask, state.step_count, global_state=global_state)
+
+    # ----- rewards and metrics -----------------------------------------------------------
     def _metric_values(self, state: SoccerState, scored):
         f = lambda x: jnp.asarray(x, jnp.float32)  # noqa: E731
         ours, theirs = state.score[0], state.score[1]
@@ -270,21 +273,19 @@ class Soccer(MultiAgentEnv):
         return state, restart(self._observation_of(state), extras, shape=(self.num_agents,), dtype=jnp.float32)
 
     def step(self, state: SoccerState, action: chex.Array):
-        key, scripted_key = jax.random.split(state.key) if self.opponent == "scripted" else (state.key, None)
-        control, direction, kicking = self._team_controls(state, action, scripted_key)
-        pos, vel = self._physics(state.pos, state.vel, control, direction, kicking)
-        scored = goals_scored(self.pitch, state.pos[-1], pos[-1])
-        team_reward = self._team_rewards(state.pos, pos, scored)
-        reward = team_reward[jnp.asarray(self._team[: self.num_agents])]
-        state = SoccerState(
-            key=key,
-            step_count=state.step_count + 1,
-            pos=pos,
-            vel=vel,
-            score=state.score + scored.astype(jnp.int32),
-            possession=self._closest_team(pos),
+        n = self.team_size
+        key, noise = state.key, None
+        if self.opponent == "scripted":
+            key, scripted_key = jax.random.split(state.key)
+            noise = jax.random.uniform(scripted_key, (2, n))  # the scripted team's direction and kick draws
+        pos, vel, score, possession, reward, views, global_state, scored = self._step_kernel(
+            state.pos, state.vel, state.score, self._decode(action), noise
         )
-        obs = self._observation_of(state)
+        state = SoccerState(
+            key=key, step_count=state.step_count + 1, pos=pos, vel=vel, score=score, possession=possession
+        )
+        mask = jnp.ones((self.num_agents, self._mask_width), bool)
+        obs = self._observation(views, mask, state.step_count, global_state=global_state)
         extras = {"metrics": self._metric_values(state, scored)}
         # One timestep built arithmetically (no lax.cond: cheaper to compile and to vmap):
         # a goal terminates (discount 0), the time limit truncates (discount 1).

@@ -17,6 +17,9 @@ Every contact, disc-disc or disc-wall, uses the MPE/VMAS softplus law
 forces are pairwise opposite, so without drag, walls, control and speed caps the total momentum
 ``sum_e m_e v_e`` is conserved exactly by the contact model.
 
+Every function here also takes arrays with trailing batch axes (``pos [2n + 1, 2, B]``): the env
+runs its step batch-last under ``vmap`` (:func:`~marljax.physics.particles.batch_minor`).
+
 Frames: team 1 sees the world rotated by 180 degrees about the centre spot (``x -> -x``), so
 both teams attack to the right.
 """
@@ -60,10 +63,14 @@ def wall_forces(pitch: Pitch, pos: chex.Array, radius: chex.Array) -> chex.Array
     back net and, for a centre in the goal, its nearer side net; and the nearest post (the segments'
     shared ends, taken once). Five contact terms per disc instead of one per segment (12), and the
     normal distances are signed, so a disc pushed past a wall is still pushed back.
+
+    ``pos`` is ``[E, 2]`` or ``[E, 2, ...]`` with trailing batch axes (the forces have its shape);
+    ``radius`` is ``[E]``.
     """
     k, stiffness = pitch.contact_margin, pitch.contact_force
     half_l, half_w, half_g = pitch.length / 2, pitch.width / 2, pitch.goal_width / 2
     x, y = pos[:, 0], pos[:, 1]
+    radius = jnp.reshape(jnp.asarray(radius), (-1,) + (1,) * (x.ndim - 1))
     sx, sy = jnp.where(x >= 0, 1.0, -1.0), jnp.where(y >= 0, 1.0, -1.0)
     ax, ay = jnp.abs(x), jnp.abs(y)
 
@@ -74,11 +81,11 @@ def wall_forces(pitch: Pitch, pos: chex.Array, radius: chex.Array) -> chex.Array
     in_goal = ax > half_l
     fx = -sx * (jnp.where(wide, push(half_l - ax - radius), 0.0) + push(half_l + pitch.goal_depth - ax - radius))
     fy = -sy * (push(half_w - ay - radius) + jnp.where(in_goal, push(half_g - ay - radius), 0.0))
-    post = jnp.stack([sx * half_l, sy * half_g], -1)
+    post = jnp.stack([sx * half_l, sy * half_g], 1)
     delta = pos - post
-    dist = jnp.sqrt(jnp.sum(delta * delta, -1))
+    dist = jnp.sqrt(jnp.sum(delta * delta, 1))
     radial = jnp.where(dist > 0, push(dist - radius) / jnp.where(dist > 0, dist, 1.0), 0.0)
-    return jnp.stack([fx, fy], -1) + radial[:, None] * delta
+    return jnp.stack([fx, fy], 1) + radial[:, None] * delta
 
 
 def make_physics_step(pitch: Pitch, constants: dict) -> Callable:
@@ -93,7 +100,8 @@ def make_physics_step(pitch: Pitch, constants: dict) -> Callable:
         ``(pos, vel)`` ``[2n + 1, 2]`` (players, then the ball; world frame) by one env step under
         the players' controls ``[2n, 2]`` (clipped to ``[-1, 1]``, force ``u * force_scale``) and
         kicks (``kick_direction [2n, 2]``, ``kicking [2n]`` bool); ``drag`` overrides
-        ``pitch.drag`` (0 for momentum checks).
+        ``pitch.drag`` (0 for momentum checks). Every array may carry trailing batch axes
+        (``pos [2n + 1, 2, B]``...: the env's batch-last kernel).
     """
     radius = jnp.asarray(constants["radius"])
     mass = jnp.asarray(constants["mass"])
@@ -105,7 +113,8 @@ def make_physics_step(pitch: Pitch, constants: dict) -> Callable:
         drag = pitch.drag if drag is None else drag
         kick = kick_impulse(pos[:-1], kick_direction, kicking, pos[-1], pitch.kick_reach, pitch.kick_speed)
         vel = vel.at[-1].add(kick) * (1.0 - drag)
-        applied = jnp.concatenate([jnp.clip(control, -1.0, 1.0) * pitch.force_scale, jnp.zeros((1, 2))])
+        applied = jnp.clip(control, -1.0, 1.0) * pitch.force_scale
+        applied = jnp.concatenate([applied, jnp.zeros((1,) + applied.shape[1:], applied.dtype)])
 
         def substep(carry, _):
             pos, vel = carry
@@ -128,7 +137,7 @@ def goals_scored(pitch: Pitch, ball_before: chex.Array, ball_after: chex.Array) 
     then stays in the net.
     """
 
-    def in_goal(ball, side):
+    def in_goal(ball, side):  # ball [2, ...]
         return (side * ball[0] > pitch.length / 2 + pitch.ball_radius) & (jnp.abs(ball[1]) <= pitch.goal_width / 2)
 
     return jnp.stack([in_goal(ball_after, s) & ~in_goal(ball_before, s) for s in (1.0, -1.0)])

@@ -28,7 +28,7 @@ import numpy as np
 
 from marljax.envs.soccer.types import Pitch
 
-__all__ = ["scripted_team", "speed_scale", "DIRECTIONS", "discretise", "scripted_policy"]
+__all__ = ["scripted_team", "scripted_controls", "speed_scale", "DIRECTIONS", "discretise", "scripted_policy"]
 
 #: Discrete moves: 0 stay, then the 8 compass directions counter-clockwise from +x (unit length).
 DIRECTIONS = np.concatenate(
@@ -41,8 +41,12 @@ def speed_scale(strength: float) -> float:
     return 0.5 + 0.5 * float(strength)
 
 
+def _norm(x):  # length along the coordinate axis 1 of [k, 2, ...], kept
+    return jnp.sqrt(jnp.sum(x * x, axis=1, keepdims=True))
+
+
 def _unit(x, eps=1e-6):
-    return x / jnp.maximum(jnp.linalg.norm(x, axis=-1, keepdims=True), eps)
+    return x / jnp.maximum(_norm(x), eps)
 
 
 def scripted_team(
@@ -65,45 +69,49 @@ def scripted_team(
     Returns:
         ``(control [n, 2] in the unit disc, kick_direction [n, 2], kicking [n] bool)``.
     """
+    noise = jax.random.uniform(key, (2, own_pos.shape[0]))  # one draw for both: cheap to compile and to run
+    return scripted_controls(pitch, own_pos, own_vel, ball_pos, strength, noise)
+
+
+def scripted_controls(pitch: Pitch, own_pos, own_vel, ball_pos, strength: float, noise):
+    """:func:`scripted_team` given its uniform draws ``noise [2, n]`` (direction noise, kick
+    chance); every array may carry trailing batch axes (``own_pos [n, 2, B]``, ``ball_pos [2, B]``,
+    ``noise [2, n, B]``: the env's batch-last kernel)."""
     n = own_pos.shape[0]
-    goal = jnp.array([pitch.length / 2, 0.0], jnp.float32)
-    aim = _unit(goal - ball_pos)
-    perp = jnp.array([-aim[1], aim[0]])
-    rel = own_pos - ball_pos  # [n, 2]
-    along = rel @ aim  # < 0: on the far side of the ball from the goal
-    lateral = rel @ perp
-    dist = jnp.linalg.norm(rel, axis=-1)
+    ball = ball_pos[None]  # [1, 2, ...]
+    goal = jnp.reshape(jnp.array([pitch.length / 2, 0.0], jnp.float32), (1, 2) + (1,) * (ball.ndim - 2))
+    aim = _unit(goal - ball)  # [1, 2, ...]
+    perp = jnp.concatenate([-aim[:, 1:], aim[:, :1]], 1)
+    rel = own_pos - ball  # [n, 2, ...]
+    along = rel[:, 0] * aim[:, 0] + rel[:, 1] * aim[:, 1]  # < 0: on the far side of the ball from the goal
+    lateral = rel[:, 0] * perp[:, 0] + rel[:, 1] * perp[:, 1]
+    dist = jnp.sqrt(rel[:, 0] * rel[:, 0] + rel[:, 1] * rel[:, 1])  # [n, ...]
     contact = pitch.player_radius + pitch.ball_radius
     behind = along < -0.5 * contact
     aligned = behind & (jnp.abs(lateral) < 0.6 * contact)
     side = jnp.where(lateral >= 0, 1.0, -1.0)[:, None]
-    push = ball_pos + 0.2 * aim
-    get_behind = ball_pos - (contact + 0.01) * aim
-    go_round = ball_pos - 2.5 * contact * aim + side * 3.0 * contact * perp
+    push = ball + 0.2 * aim
+    get_behind = ball - (contact + 0.01) * aim
+    go_round = ball - 2.5 * contact * aim + side * 3.0 * contact * perp
     chase_target = jnp.where(aligned[:, None], push, jnp.where(behind[:, None], get_behind, go_round))
 
     # Formation: staggered lines between the ball and the own goal, spread across the width.
-    slot = jnp.arange(n, dtype=jnp.float32)
-    home_x = jnp.clip(ball_pos[0] - 0.5 - 0.35 * (slot % 2), -pitch.length / 2 + 0.15, pitch.length / 2 - 0.4)
-    home_y = ((slot + 0.5) / n - 0.5) * 0.7 * pitch.width + 0.3 * ball_pos[1]
-    home = jnp.stack([home_x, home_y], -1)
-    chaser = jnp.arange(n) == jnp.argmin(dist)
+    slot = jnp.reshape(jnp.arange(n, dtype=jnp.float32), (n,) + (1,) * (ball.ndim - 2))
+    home_x = jnp.clip(ball[:, 0] - 0.5 - 0.35 * (slot % 2), -pitch.length / 2 + 0.15, pitch.length / 2 - 0.4)
+    home_y = ((slot + 0.5) / n - 0.5) * 0.7 * pitch.width + 0.3 * ball[:, 1]
+    home = jnp.stack([home_x, home_y], 1)
+    chaser = slot == jnp.argmin(dist, axis=0)
     target = jnp.where(chaser[:, None], chase_target, home)
 
     to_target = target - own_pos
-    desired = (
-        _unit(to_target)
-        * pitch.player_max_speed
-        * jnp.minimum(1.0, jnp.linalg.norm(to_target, axis=-1, keepdims=True) / 0.1)
-    )
+    desired = _unit(to_target) * pitch.player_max_speed * jnp.minimum(1.0, _norm(to_target) / 0.1)
     control = (desired - own_vel) * 50.0
-    noise = jax.random.uniform(key, (2, n))  # one draw for both: cheap to compile and to run
     angle = (2.0 * noise[0] - 1.0) * 1.4 * (1.0 - strength)
     cos, sin = jnp.cos(angle), jnp.sin(angle)
-    control = jnp.stack([cos * control[:, 0] - sin * control[:, 1], sin * control[:, 0] + cos * control[:, 1]], -1)
-    control = control / jnp.maximum(jnp.linalg.norm(control, axis=-1, keepdims=True), 1.0)
+    control = jnp.stack([cos * control[:, 0] - sin * control[:, 1], sin * control[:, 0] + cos * control[:, 1]], 1)
+    control = control / jnp.maximum(_norm(control), 1.0)
     kicking = chaser & aligned & (dist <= pitch.kick_reach) & (noise[1] < strength)
-    return control, jnp.broadcast_to(aim, (n, 2)), kicking
+    return control, jnp.broadcast_to(aim, own_pos.shape), kicking
 
 
 def discretise(control: chex.Array, kicking: chex.Array, kick: bool) -> chex.Array:

@@ -22,6 +22,11 @@ kick adds a velocity impulse to a ball within reach (:func:`kick_impulse`) and
 once (several times faster under ``vmap`` on a CPU), and :func:`integrate_symplectic` is the
 velocity-first Euler step of VMAS and the original MPE (nearly elastic contacts at coarse steps).
 
+:func:`batch_minor` runs a kernel written for one trailing batch axis with the ``vmap`` axis moved
+last: XLA on a CPU vectorises along the minor (last) axis, so a vmapped world of a few discs,
+``[B, E, 2]`` with the batch leading, runs its pairwise arithmetic an order of magnitude slower
+than the same world laid out ``[E, 2, B]``.
+
 Nothing here knows about tasks: envs (``marljax.envs.mpe``, the traffic envs) build a
 :class:`ParticleWorld` from per-entity constants and call :meth:`ParticleWorld.step`.
 """
@@ -32,6 +37,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import chex
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -53,6 +59,7 @@ __all__ = [
     "segment_contact_forces",
     "kick_impulse",
     "clamp_to_box",
+    "batch_minor",
 ]
 
 DT = 0.1
@@ -138,7 +145,8 @@ def pair_contact_fn(
         contact_force, contact_margin: as in :func:`contact_forces`.
 
     Returns:
-        ``forces(pos)``: the total contact force on each disc.
+        ``forces(pos)``: the total contact force ``[E, 2, ...]`` on each disc of ``pos [E, 2, ...]``
+        (trailing axes are batch axes, as in :func:`batch_minor`'s kernels).
     """
     radius = np.asarray(radius, np.float32)
     num = radius.shape[0]
@@ -149,12 +157,13 @@ def pair_contact_fn(
     overlap = radius[first] + radius[second]
 
     def forces(pos: chex.Array) -> chex.Array:
-        delta = pos[first] - pos[second]  # [P, 2], from j to i
-        dist = jnp.sqrt(jnp.sum(delta * delta, -1))
+        delta = pos[first] - pos[second]  # [P, 2, ...], from j to i
+        dist = jnp.sqrt(jnp.sum(delta * delta, 1))
         safe = jnp.where(dist > 0, dist, 1.0)  # coincident centres: no direction, no force
-        penetration = jnp.logaddexp(0.0, -(dist - overlap) / contact_margin) * contact_margin
+        reach = _per_entity(overlap, dist)
+        penetration = jnp.logaddexp(0.0, -(dist - reach) / contact_margin) * contact_margin
         pair = jnp.where(dist > 0, contact_force * penetration / safe, 0.0)[:, None] * delta
-        return jnp.asarray(incidence) @ pair
+        return jnp.tensordot(jnp.asarray(incidence), pair, axes=1)
 
     return forces
 
@@ -164,10 +173,11 @@ def integrate_symplectic(pos, vel, force, mass, max_speed, dt: float):
     ``v' = cap(v + dt F / m)``, ``x' = x + dt v'`` (speed caps: negative = none; no damping).
 
     Unlike :func:`integrate` (which moves ``x`` with the old velocity), this order does not add
-    energy in stiff contacts, so a disc-disc collision stays (nearly) elastic at soccer's step."""
-    new_vel = vel + (force / mass[:, None]) * dt
-    speed = jnp.sqrt(jnp.sum(new_vel * new_vel, -1, keepdims=True))
-    cap = max_speed[:, None]
+    energy in stiff contacts, so a disc-disc collision stays (nearly) elastic at soccer's step.
+    Arrays are ``[E, 2, ...]`` (trailing batch axes allowed), ``mass`` and ``max_speed`` ``[E]``."""
+    new_vel = vel + (force / _per_entity(mass, vel)) * dt
+    speed = jnp.sqrt(jnp.sum(new_vel * new_vel, 1, keepdims=True))
+    cap = _per_entity(max_speed, vel)
     too_fast = (speed > cap) & (cap >= 0)
     new_vel = jnp.where(too_fast, new_vel / jnp.where(too_fast, speed, 1.0) * cap, new_vel)
     return pos + new_vel * dt, new_vel
@@ -236,22 +246,87 @@ def kick_impulse(
         speed: speed a single kick adds.
 
     Returns:
-        ``[2]`` the ball's velocity change.
+        ``[2]`` the ball's velocity change (``[2, ...]`` when the arguments carry trailing batch
+        axes: ``kicker_pos [N, 2, ...]``, ``kicking [N, ...]``, ``ball_pos [2, ...]``).
     """
-    norm = jnp.sqrt(jnp.sum(direction * direction, -1))
+    norm = jnp.sqrt(jnp.sum(direction * direction, 1))
     unit = direction / jnp.where(norm > 0, norm, 1.0)[:, None]
-    to_ball = ball_pos[None, :] - kicker_pos
-    close = jnp.sum(to_ball * to_ball, -1) <= reach * reach
-    in_front = jnp.sum(to_ball * unit, -1) > 0
+    to_ball = ball_pos[None] - kicker_pos
+    close = jnp.sum(to_ball * to_ball, 1) <= reach * reach
+    in_front = jnp.sum(to_ball * unit, 1) > 0
     hits = kicking & close & in_front & (norm > 0)
     return speed * jnp.sum(jnp.where(hits[:, None], unit, 0.0), axis=0)
 
 
 def clamp_to_box(pos: chex.Array, radius: chex.Array, half_extent) -> chex.Array:
     """Disc centres ``[E, 2]`` clamped so that each disc stays inside ``|x| <= half_extent``
-    (``[2]``, centred at the origin): ``|x_d| <= half_extent_d - r``."""
-    limit = jnp.asarray(half_extent, pos.dtype)[None, :] - radius[:, None]
+    (``[2]``, centred at the origin): ``|x_d| <= half_extent_d - r`` (``pos [E, 2, ...]``: trailing
+    batch axes allowed)."""
+    limit = jnp.asarray(half_extent, pos.dtype)[None, :] - jnp.asarray(radius)[:, None]
+    limit = jnp.reshape(limit, limit.shape + (1,) * (pos.ndim - 2))
     return jnp.clip(pos, -limit, limit)
+
+
+def _per_entity(values, like: chex.Array) -> chex.Array:
+    """Per-entity constants ``[E]`` shaped to broadcast against ``like [E, ...]``."""
+    values = jnp.asarray(values)
+    return jnp.reshape(values, values.shape + (1,) * (like.ndim - values.ndim))
+
+
+def batch_minor(kernel: Callable) -> Callable:
+    """Run ``kernel`` with the batch as the last axis of every array, under ``vmap`` or not.
+
+    ``kernel(*args)`` takes pytrees of arrays that each carry one trailing batch axis ``[..., B]``
+    and returns a pytree of arrays with the same trailing axis (``B``, or 1 to broadcast).
+    The returned function takes and returns unbatched arrays (``kernel`` sees ``B = 1``); under
+    ``jax.vmap`` (a :func:`jax.custom_batching.custom_vmap` rule) the mapped axis is moved last on
+    the way in and first on the way out, so ``kernel`` runs once on the whole batch laid out
+    ``[..., B]`` and its arithmetic vectorises along ``B`` -- on a CPU an order of magnitude
+    faster than ``vmap``'s own batch-first layout for worlds of a few entities. Unbatched
+    arguments are broadcast along the batch. Nested ``vmap``: the innermost one goes
+    last, the outer ones batch the kernel's operations as usual. Forward-mode only (no ``grad``).
+
+    Args:
+        kernel: ``(*args) -> outputs`` written for one trailing batch axis.
+
+    Returns:
+        The function of unbatched arguments, with the batch-last rule for ``vmap``.
+    """
+
+    def with_trailing_axis(*args):
+        return kernel(*jax.tree.map(lambda x: jnp.asarray(x)[..., None], args))
+
+    def rule(axis_size, in_batched, consts, *args):
+        # ``consts`` arrive batched only when an enclosing lax.cond with a batched predicate
+        # broadcast every operand (jumanji's AutoResetWrapper resets inside one): they are copies.
+        del consts
+
+        def batch_last(x, mapped):
+            x = jnp.asarray(x)
+            return jnp.moveaxis(x, 0, -1) if mapped else jnp.broadcast_to(x[..., None], x.shape + (axis_size,))
+
+        args = jax.tree.map(batch_last, list(args), in_batched[1:])
+        out = jax.tree.map(
+            lambda y: jnp.moveaxis(jnp.broadcast_to(y, y.shape[:-1] + (axis_size,)), -1, 0), kernel(*args)
+        )
+        return out, jax.tree.map(lambda _: True, out)
+
+    def call(*args):
+        # The unbatched path evaluates the kernel's jaxpr with its constants passed as operands, so
+        # that the custom_vmap primitive closes over no arrays (custom_vmap requires its closed-over
+        # constants unbatched, which a batched lax.cond around it would break).
+        closed, out_shape = jax.make_jaxpr(with_trailing_axis, return_shape=True)(*args)
+        out_tree = jax.tree.structure(out_shape)
+
+        def unbatched(consts, *args):
+            flat = jax.core.eval_jaxpr(closed.jaxpr, consts, *jax.tree.leaves(args))
+            return jax.tree.unflatten(out_tree, [y[..., 0] for y in flat])
+
+        batched = jax.custom_batching.custom_vmap(unbatched)
+        batched.def_vmap(rule)
+        return batched(list(closed.consts), *args)
+
+    return call
 
 
 @dataclass(frozen=True, eq=False)

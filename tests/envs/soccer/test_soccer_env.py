@@ -114,7 +114,8 @@ def test_actions_decode_to_team_frame_forces_and_kicks():
     continuous: forces clipped to [-1, 1], kick when the third entry is positive. Team 1's
     controls turn by 180 degrees in the world."""
     env = Soccer(team_size=1, opponent="self-play")
-    control, direction, kicking = env._team_controls(env.reset(jax.random.PRNGKey(0))[0], jnp.array([1, 9]), None)
+    state, _ = env.reset(jax.random.PRNGKey(0))
+    control, direction, kicking = env._team_controls(state.pos, state.vel, env._decode(jnp.array([1, 9])), None)
     np.testing.assert_allclose(control, [[1, 0], [-1, 0]], atol=1e-6)
     np.testing.assert_array_equal(kicking, [False, True])
     np.testing.assert_allclose(env._decode(jnp.array([0, 3]))[0], [[0, 0], [0, 1]], atol=1e-6)
