@@ -24,11 +24,13 @@ demo: $(VENV)/.base
 	$(VENV)/bin/marljax demo --out results/demo
 
 # Lint and format are checked first (ruff, configured in pyproject.toml), so drift fails CI.
-# pytest exits 5 when it collects no test; that is not a failure of the project.
+# pytest exits 5 when it collects no test; that is not a failure of the project. The suite is
+# compile-bound (single-threaded XLA compiles), so two workers (pytest-xdist) use both cores; a test
+# file stays on one worker, so its module-scoped fixtures compile once.
 test: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest -x -q --durations=15 tests; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
+	$(PY) -m pytest -x -q -n 2 --dist loadfile --durations=15 tests; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
 
 bench: $(VENV)/.bench
 	$(PY) benchmarks/env_throughput.py

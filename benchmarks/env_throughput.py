@@ -49,7 +49,7 @@ def peer_rollouts() -> dict:
     return PEER_ROLLOUTS
 
 
-FAMILIES = ("traffic", "swarms", "soccer")
+FAMILIES = ("traffic", "swarms", "soccer", "bridges")
 
 
 def main(argv=None) -> None:

@@ -6,6 +6,10 @@ for an integer count, a float for an integer, a number for a flag), raises one `
 naming the env, the option and the options it accepts. Errors the env's constructor raises
 for a value it rejects (``num_agents=0``) come back as ``ValueError`` prefixed with the env's
 name.
+
+Names ``jaxmarl/<JaxMARL env name>`` are resolved on demand by :mod:`marljax.bridges.jaxmarl`
+(JaxMARL's envs with marljax's interface); :func:`registered` lists only marljax's own envs, and
+``marljax envs --family jaxmarl`` the JaxMARL ones.
 """
 
 from __future__ import annotations
@@ -94,7 +98,25 @@ def env_metrics(name: str) -> dict:
     return dict(make(name).metrics)
 
 
+def _bridged_entry(name: str) -> _Entry:
+    """The entry of a name another library's env catalog resolves (``jaxmarl/<JaxMARL name>``);
+    such names are built on demand and not listed by :func:`registered`."""
+    import functools
+
+    from marljax.bridges import jaxmarl
+
+    env_name = name[len(jaxmarl.PREFIX) :]
+    jaxmarl.check_name(env_name)  # unknown name -> UnknownEnvError; missing extra -> MissingExtraError
+    factory = functools.partial(jaxmarl.make_jaxmarl, env_name)
+    cls = jaxmarl.jaxmarl_class(env_name)
+    if cls is not None:  # make() checks options against the JaxMARL class's own signature
+        factory.__signature__ = inspect.signature(cls)
+    return _Entry(factory, {}, jaxmarl.describe_jaxmarl(env_name))
+
+
 def _entry(name: str) -> _Entry:
+    if name.startswith("jaxmarl/"):
+        return _bridged_entry(name)
     _load()
     if name not in _REGISTRY:
         close = difflib.get_close_matches(name, _REGISTRY, n=3)
