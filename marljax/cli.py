@@ -24,8 +24,9 @@ COMMAND_MODULES = [
 ]
 
 
-#: Errors that mean bad input or a bad run folder: the CLI prints them as one line (exit 2).
-USER_ERRORS = (ValueError, KeyError, TypeError, OSError)
+#: Errors that mean bad input, a bad run folder or an unsupported request (e.g. rendering an env that
+#: cannot render): the CLI prints them as one line (exit 2).
+USER_ERRORS = (ValueError, KeyError, TypeError, OSError, NotImplementedError)
 #: Longest message printed without --debug (tensorstore and friends can write kilobytes).
 MAX_MESSAGE = 400
 
