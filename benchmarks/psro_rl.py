@@ -7,7 +7,8 @@ behaviour policy per information set (weighting each population member by its ow
 probability) and scored by the *exact* NashConv:
 
 - marljax: :func:`marljax.solvers.psro_rl.make_rl_psro` on ``cards/KuhnPoker-v0`` (teams
-  ``(0,), (1,)``), each iteration one jitted ``update``; every population actor is read as a
+  ``(0,), (1,)``), each iteration the solver's ``update`` (jitted pieces, each compiled once;
+  both players' PPO best responses are one compiled program); every population actor is read as a
   ``[12, 2]`` table on the 12 information-set observations and mixed by
   :func:`marljax.envs.cards.kuhn.tree.mixture_policy`; NashConv by
   :func:`marljax.envs.cards.kuhn.tree.nash_conv`.
@@ -21,9 +22,11 @@ probability) and scored by the *exact* NashConv:
 Wall-clock counts the PSRO iterations only (the exact scoring is done outside both clocks);
 marljax's includes its compilation. Target: reach OpenSpiel's final NashConv in a tenth of its
 wall-clock. Prints a table with seconds per iteration and the ratio; writes a JSON record and
-one plot (NashConv vs wall-clock, two curves).
+one plot (NashConv vs wall-clock, two curves). OpenSpiel's budget: ``--openspiel-budget
+example`` (default, the faithful setting: ``psro_v2_example.py``'s 10,000 training episodes per
+best response and 1,000 episodes per meta-game entry) or ``reduced`` (2,000 and 200).
 
-    nice -n 10 .venv/bin/python benchmarks/psro_rl.py --iterations 8
+    nice -n 10 .venv/bin/python benchmarks/psro_rl.py --iterations 8 [--openspiel-budget reduced]
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import pathlib
 import sys
 import time
@@ -48,7 +52,6 @@ from marljax.solvers import psro_rl
 from marljax.solvers.learners.networks import ActorCritic
 from marljax.solvers.learners.ppo import PPOConfig
 from marljax.solvers.psro import meta_solvers
-from marljax.solvers.psro.oracles.rl import slot_masks
 from marljax.types import Observation
 
 # --------------------------------------------------------------------------- marljax
@@ -105,26 +108,29 @@ def behaviour_nash_conv(tables, sigma) -> float:
 def run_marljax(args) -> dict:
     env = marljax.make("cards/KuhnPoker-v0")
     config = kuhn_config(args)
-    meta = meta_solvers.make_meta_solver("nash")
-    k = args.iterations + 1
-    solver = psro_rl.make_rl_psro(env, meta, k, config)
-    init, update = jax.jit(solver.init), jax.jit(solver.update)
+    # psro_v2's "nash" meta-solver is the zero-sum LP (meta_strategies.nash_strategy); Kuhn's
+    # simulated meta-game is exactly zero-sum (every episode pays +-x), so ours is the same LP.
+    meta = meta_solvers.make_meta_solver("nash_zero_sum")
+    solver = psro_rl.make_rl_psro(env, meta, args.iterations + 1, config)
+    # The solver's own init/update: each calls jitted pieces compiled once (jitting them whole
+    # would compile everything again). The clock also covers the meta-strategy of the
+    # population each iteration produced (the one scored), as psro_v2 solves its meta-game
+    # inside its iteration.
     start = time.perf_counter()
-    state = jax.block_until_ready(init(jax.random.PRNGKey(args.seed)))
+    state = jax.block_until_ready(solver.init(jax.random.PRNGKey(args.seed)))
     clock, sigmas, seconds = [], [], []
     for _ in range(args.iterations):
         tick = time.perf_counter()
-        state = jax.block_until_ready(update(state))
+        state = solver.update(state)
+        sigmas.append(np.asarray(solver.meta_strategy(state)))  # blocks until the iteration is done
         seconds.append(time.perf_counter() - tick)
         clock.append(time.perf_counter() - start)
-        sigmas.append(np.asarray(state.meta_strategy))
-    final_sigma = np.asarray(meta(state.meta_payoffs, slot_masks(state.sizes, k)))  # the final population's
     tables = tabulariser(env, config.ppo)(state.actors)
-    curve = [behaviour_nash_conv(tables, s) for s in sigmas[1:]] + [behaviour_nash_conv(tables, final_sigma)]
     return {
         "wall_clock": clock,
-        "nash_conv": curve,  # after iteration i: the meta-strategy of the population it produced
+        "nash_conv": [behaviour_nash_conv(tables, s) for s in sigmas],  # after each iteration
         "seconds_per_iteration": seconds,
+        "seconds_before_first_iteration": clock[0] - seconds[0],
         "budget": {
             "ppo_steps_per_best_response": args.ppo_steps,
             "sims_per_entry": args.sims_per_entry,
@@ -185,7 +191,7 @@ def openspiel_table(game, aggregated) -> np.ndarray:
     return table
 
 
-def run_openspiel(args) -> dict:
+def run_openspiel(args, episodes: int, sims_per_entry: int) -> dict:
     import pyspiel
     import torch
     from open_spiel.python import rl_environment
@@ -211,7 +217,7 @@ def run_openspiel(args) -> dict:
         "optimizer_str": "adam",
     }
     oracle = rl_oracle.RLOracle(
-        env, agent_class, agent_kwargs, number_training_episodes=args.os_episodes, self_play_proportion=0.0, sigma=0.0
+        env, agent_class, agent_kwargs, number_training_episodes=episodes, self_play_proportion=0.0, sigma=0.0
     )
     agents = [agent_class(env, player, **agent_kwargs) for player in range(2)]
     for agent in agents:
@@ -223,7 +229,7 @@ def run_openspiel(args) -> dict:
         initial_policies=agents,
         training_strategy_selector="probabilistic",
         rectifier="",
-        sims_per_entry=args.os_sims_per_entry,
+        sims_per_entry=sims_per_entry,
         number_policies_selected=1,
         meta_strategy_method="nash",
         prd_iterations=50000,
@@ -244,6 +250,7 @@ def run_openspiel(args) -> dict:
         )
         curve.append(float(exploitability.nash_conv(env.game, aggregated)))
         ours.append(float(tree.nash_conv(jnp.asarray(openspiel_table(game, aggregated), jnp.float32))))
+        print(f"  OpenSpiel iteration {len(clock)}: {elapsed:.1f} s, NashConv {curve[-1]:.4f}", flush=True)
     return {
         "wall_clock": clock,
         "nash_conv": curve,
@@ -251,14 +258,18 @@ def run_openspiel(args) -> dict:
         "seconds_per_iteration": seconds,
         "setup_seconds": setup,
         "budget": {
-            "training_episodes_per_best_response": args.os_episodes,
-            "sims_per_entry": args.os_sims_per_entry,
+            "training_episodes_per_best_response": episodes,
+            "sims_per_entry": sims_per_entry,
             "hidden_layers": [args.os_hidden] * args.os_layers,
         },
     }
 
 
 # --------------------------------------------------------------------------- report
+
+
+#: OpenSpiel's (training episodes per best response, episodes per meta-game entry).
+OPENSPIEL_BUDGETS = {"example": (10_000, 1_000), "reduced": (2_000, 200)}
 
 
 def time_to_reach(clock, curve, level) -> float | None:
@@ -274,55 +285,79 @@ def main(argv=None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ppo-steps", type=int, default=16_384, help="marljax: env steps per PPO best response")
     parser.add_argument("--sims-per-entry", type=int, default=256, help="marljax: episodes per meta-game entry")
-    parser.add_argument("--os-episodes", type=int, default=2_000, help="OpenSpiel: training episodes per oracle")
-    parser.add_argument("--os-sims-per-entry", type=int, default=200, help="OpenSpiel: episodes per entry")
+    parser.add_argument(
+        "--openspiel-budget",
+        choices=[*OPENSPIEL_BUDGETS, "both"],
+        default="example",
+        help="OpenSpiel's training episodes per best response and episodes per meta-game entry: "
+        "psro_v2_example.py's defaults (example: 10,000 and 1,000, the faithful setting), a fifth of them "
+        "(reduced), or both runs after one marljax run",
+    )
     parser.add_argument("--os-hidden", type=int, default=256)
     parser.add_argument("--os-layers", type=int, default=4)
     parser.add_argument("--skip-openspiel", action="store_true")
     parser.add_argument("--out", default="results/psro_rl")
     args = parser.parse_args(argv)
-
-    results = {"marljax": run_marljax(args)}
-    print(f"marljax done: NashConv {results['marljax']['nash_conv'][-1]:.4f}", flush=True)
-    if not args.skip_openspiel:
-        results["openspiel"] = run_openspiel(args)
-
-    print(f"\nPSRO (Nash meta-solver, RL oracle) on Kuhn poker, {args.iterations} iterations, exact NashConv")
-    print(f"{'':10s} {'final NashConv':>15s} {'wall-clock s':>13s} {'s/iteration':>12s} {'(after the 1st)':>16s}")
-    for name, r in results.items():
-        per = r["seconds_per_iteration"]
-        later = np.mean(per[1:]) if len(per) > 1 else float("nan")
-        print(f"{name:10s} {r['nash_conv'][-1]:15.4f} {r['wall_clock'][-1]:13.1f} {np.mean(per):12.2f} {later:16.2f}")
-    if "openspiel" in results:
-        target = results["openspiel"]["nash_conv"][-1]
-        reached = time_to_reach(results["marljax"]["wall_clock"], results["marljax"]["nash_conv"], target)
-        total = results["openspiel"]["wall_clock"][-1]
-        results["target"] = {
-            "openspiel_final_nash_conv": target,
-            "marljax_seconds_to_reach": reached,
-            "openspiel_seconds": total,
-        }
-        if reached is None:
-            print(f"marljax did not reach OpenSpiel's final NashConv {target:.4f} within its run")
-        else:
-            print(
-                f"marljax reached OpenSpiel's final NashConv {target:.4f} after {reached:.1f} s = "
-                f"{reached / total:.3f} x OpenSpiel's {total:.1f} s (target <= 0.1)"
-            )
-        gap = np.max(
-            np.abs(np.subtract(results["openspiel"]["nash_conv"], results["openspiel"]["nash_conv_by_marljax_tree"]))
-        )
-        print(f"OpenSpiel's NashConv vs marljax's exact tree on the same aggregated policies: max gap {gap:.2e}")
+    budgets = [] if args.skip_openspiel else [b for b in OPENSPIEL_BUDGETS if args.openspiel_budget in (b, "both")]
 
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "psro_rl.json").write_text(json.dumps({"args": vars(args), **results}, indent=1))
+    save = lambda: (out / "psro_rl.json").write_text(json.dumps({"args": vars(args), **results}, indent=1))  # noqa: E731
+
+    # Other jobs slow OpenSpiel's PyTorch oracle far more than marljax: the load goes with the figures.
+    results = {"load_average_1min": {"start": os.getloadavg()[0]}, "marljax": run_marljax(args)}
+    marl = results["marljax"]
+    print(f"marljax done: NashConv {marl['nash_conv'][-1]:.4f} after {marl['wall_clock'][-1]:.1f} s", flush=True)
+    print("  wall-clock " + " ".join(f"{t:.1f}" for t in marl["wall_clock"]), flush=True)
+    print("  NashConv   " + " ".join(f"{v:.3f}" for v in marl["nash_conv"]), flush=True)
+    save()  # partial results survive a long OpenSpiel run
+    for budget in budgets:
+        results[f"openspiel_{budget}"] = run_openspiel(args, *OPENSPIEL_BUDGETS[budget])
+        print(f"OpenSpiel ({budget} budget) done", flush=True)
+        save()
+    results["load_average_1min"]["end"] = os.getloadavg()[0]
+
+    runs = {name: r for name, r in results.items() if name == "marljax" or name.startswith("openspiel_")}
+    print(f"\nPSRO (Nash meta-solver, RL oracle) on Kuhn poker, {args.iterations} iterations, exact NashConv")
+    print(f"{'':18s} {'final NashConv':>15s} {'wall-clock s':>13s} {'s/iteration':>12s} {'(after the 1st)':>16s}")
+    for name, r in runs.items():
+        per = r["seconds_per_iteration"]
+        later = np.mean(per[1:]) if len(per) > 1 else float("nan")
+        print(f"{name:18s} {r['nash_conv'][-1]:15.4f} {r['wall_clock'][-1]:13.1f} {np.mean(per):12.2f} {later:16.2f}")
+    print(
+        f"marljax before its first iteration (compilation): {results['marljax']['seconds_before_first_iteration']:.1f} s"
+    )
+    results["target"] = {}
+    for budget in budgets:
+        peer = results[f"openspiel_{budget}"]
+        target, total = peer["nash_conv"][-1], peer["wall_clock"][-1]
+        reached = time_to_reach(results["marljax"]["wall_clock"], results["marljax"]["nash_conv"], target)
+        results["target"][budget] = {
+            "openspiel_final_nash_conv": target,
+            "marljax_seconds_to_reach": reached,
+            "openspiel_seconds": total,
+            "ratio": None if reached is None else reached / total,
+        }
+        if reached is None:
+            print(f"[{budget}] marljax did not reach OpenSpiel's final NashConv {target:.4f} within its run")
+        else:
+            print(
+                f"[{budget}] marljax reached OpenSpiel's final NashConv {target:.4f} after {reached:.1f} s = "
+                f"{reached / total:.3f} x OpenSpiel's {total:.1f} s (target <= 0.1)"
+            )
+        gap = np.max(np.abs(np.subtract(peer["nash_conv"], peer["nash_conv_by_marljax_tree"])))
+        print(
+            f"[{budget}] OpenSpiel's NashConv vs marljax's exact tree on the same aggregated policies: max gap {gap:.2e}"
+        )
+    load = results["load_average_1min"]
+    print(f"load average (1 min, 2-core CPU): {load['start']:.1f} at the start, {load['end']:.1f} at the end")
+
+    save()
     from marljax.viz import plot_curves
 
     curves = {
         f"{name} ({r['wall_clock'][-1]:.0f} s)": (np.asarray(r["wall_clock"]), np.asarray(r["nash_conv"]))
-        for name, r in results.items()
-        if name in ("marljax", "openspiel")
+        for name, r in runs.items()
     }
     plot = plot_curves(
         curves,

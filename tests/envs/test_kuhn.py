@@ -11,6 +11,7 @@ from marljax.envs.cards.kuhn import env as kuhn_env
 from marljax.envs.cards.kuhn import tree
 from marljax.envs.cards.kuhn.types import KuhnState
 from marljax.evaluation import play_episodes
+from marljax.solvers.psro.oracles.best_response import AgentOrder, swapped_order
 
 
 @pytest.mark.parametrize("alpha", [0.0, 1.0 / 6.0, 1.0 / 3.0])
@@ -117,6 +118,25 @@ def test_env_transitions_masks_and_payoffs_on_hand_built_deals():
             assert view[player, 2 + cards[player]] == 1.0 and view[player, 2:5].sum() == 1.0
         history = np.asarray(state.history)
         np.testing.assert_array_equal(history[: len(moves)], moves)
+
+
+def test_the_rl_oracles_swapped_agent_order_is_the_same_game_seen_from_the_other_row():
+    """PSRO's RL oracle trains player 1 in player 0's row (``AgentOrder`` with ``[1, 0]``): the same
+    game, with every per-agent array's rows swapped and each row's action routed to its player."""
+    env = marljax.make("cards/KuhnPoker-v0")
+    swapped = AgentOrder(env, jnp.asarray(swapped_order([(0,), (1,)])))
+    _, timestep = jax.jit(swapped.reset)(jax.random.PRNGKey(3))
+    _, plain = jax.jit(env.reset)(jax.random.PRNGKey(3))
+    for field in ("agents_view", "action_mask", "global_state", "agent_type"):
+        np.testing.assert_array_equal(getattr(timestep.observation, field), getattr(plain.observation, field)[::-1])
+    step = jax.jit(swapped.step)
+    state, moves = _state((0, 2)), (0, 1, 1)  # Jack vs King: check, bet, call: player 0 loses 2
+    for t, move in enumerate(moves):
+        acting_row = 1 - t % 2  # player 0 sits in row 1; the other row gets the opposite move
+        state, timestep = step(state, jnp.asarray([move, 1 - move] if acting_row == 0 else [1 - move, move]))
+    np.testing.assert_array_equal(state.history, moves)
+    np.testing.assert_array_equal(timestep.reward, [2.0, -2.0])  # rows: player 1, player 0
+    np.testing.assert_array_equal(timestep.observation.agents_view[:, :2], [[0, 1], [1, 0]])
 
 
 def test_views_name_the_infosets_and_tabular_play_matches_the_exact_value():
