@@ -3,7 +3,6 @@ sizes (JaxMARL's MPE simple_tag) and PSRO's RL oracle plays a two-team JaxMARL e
 
 import csv
 import json
-import os
 
 import numpy as np
 import pytest
@@ -11,10 +10,6 @@ import pytest
 from marljax.cli import main
 
 pytest.importorskip("jaxmarl")
-# Two PPO compilations cost ~50 s of CPU, beyond the suite's budget: run with MARLJAX_SLOW_TESTS=1.
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("MARLJAX_SLOW_TESTS"), reason="slow CLI training runs; set MARLJAX_SLOW_TESTS=1"
-)
 
 
 def test_ippo_trains_on_simple_tag_from_the_cli(tmp_path):
