@@ -33,7 +33,7 @@ from marljax.checks import check_positive
 from marljax.solvers.learners import ppo
 from marljax.solvers.learners.registry import register_learner
 from marljax.solvers.mfc.embeddings import EMBEDDINGS, MeanFieldEmbedding, embedding_for_env
-from marljax.solvers.mfc.mdp import MeanFieldMDP, MeanFieldView, upper_input
+from marljax.solvers.mfc.mdp import LOG_STD_MAX, LOG_STD_MIN, MeanFieldMDP, MeanFieldView, upper_input
 from marljax.types import Observation
 
 __all__ = ["MFCConfig", "make_learner", "make_train", "make_mdp"]
@@ -50,6 +50,10 @@ class MFCConfig(ppo.PPOConfig):
       centres_per_dim: kernel/bin centres per agent-state column, on a grid over ``[-1, 1]^d``.
       bandwidth: the RBF kernel's sigma (> 0).
       rule_bound: the decision rule's parameters are clipped to ``[-rule_bound, rule_bound]``.
+      rule_scale: the rule's parameters are ``rule_scale`` times the upper level's action (its
+        exploration noise, PPO's std 1 at the start, in rule units; see :mod:`~marljax.solvers.mfc.mdp`).
+      rule_log_std: the rule's log standard deviation when its ``log s`` parameter is 0 (the agents'
+        own noise starts small: it is no exploration for the upper level and blurs the swarm).
     """
 
     lr: float = 2e-3  # the upper level has one agent's samples per env step: a larger step than IPPO's default
@@ -58,6 +62,8 @@ class MFCConfig(ppo.PPOConfig):
     centres_per_dim: int = 3
     bandwidth: float = 0.5
     rule_bound: float = 3.0
+    rule_scale: float = 0.5
+    rule_log_std: float = -3.0
 
 
 def _validate(config: MFCConfig) -> None:
@@ -66,6 +72,9 @@ def _validate(config: MFCConfig) -> None:
     if isinstance(config.centres_per_dim, bool) or int(config.centres_per_dim) != config.centres_per_dim:
         raise ValueError(f"centres_per_dim must be a positive integer; got {config.centres_per_dim!r}")
     check_positive(centres_per_dim=config.centres_per_dim, bandwidth=config.bandwidth, rule_bound=config.rule_bound)
+    check_positive(rule_scale=config.rule_scale)
+    if not LOG_STD_MIN <= config.rule_log_std <= LOG_STD_MAX:
+        raise ValueError(f"rule_log_std must be in [{LOG_STD_MIN}, {LOG_STD_MAX}]; got {config.rule_log_std!r}")
 
 
 def make_mdp(config: MFCConfig, env, embedding: Optional[MeanFieldEmbedding] = None) -> MeanFieldMDP:
@@ -79,7 +88,7 @@ def make_mdp(config: MFCConfig, env, embedding: Optional[MeanFieldEmbedding] = N
         embedding = None
     elif embedding is None:
         embedding = embedding_for_env(env, config.embedding, int(config.centres_per_dim), config.bandwidth)
-    return MeanFieldMDP(env, embedding, config.rule_bound)
+    return MeanFieldMDP(env, embedding, config.rule_bound, config.rule_scale, config.rule_log_std)
 
 
 def make_learner(

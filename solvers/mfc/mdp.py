@@ -10,12 +10,22 @@ one-agent marljax env, so the PPO core trains its policy unchanged (the "upper l
 The decision rule (:class:`LinearGaussianRule`) is a Gaussian, linear in the agent's view:
 
 .. math:: u_i \sim \mathcal N\big(W y_i + c,\ \mathrm{diag}(s)^2\big), \qquad
-          \xi = (W, c, \log s) \in \mathbb R^{A (D + 2)}
+          \xi = (W, c, \log s - \ell_0) \in \mathbb R^{A (D + 2)}
 
-(``D`` view size, ``A`` action size). The upper level outputs :math:`\xi` (clipped to
-``[-rule_bound, rule_bound]``; :math:`\log s = \xi_s - 1`, clipped to ``[-4, 0.5]``); each agent
-draws its own :math:`u_i` with its own noise, so execution is decentralised and, since ``D``
-does not depend on ``N``, the same rule runs at any ``N``.
+(``D`` view size, ``A`` action size). The upper level's action :math:`a` sets
+:math:`\xi = \mathrm{clip}(\alpha a, \pm\,\text{rule\_bound})` (``rule_scale`` :math:`\alpha`;
+:math:`\log s = \xi_s + \ell_0`, ``rule_log_std`` :math:`\ell_0`, clipped to ``[-4, 0.5]``); each
+agent draws its own :math:`u_i` with its own noise, so execution is decentralised and, since
+``D`` does not depend on ``N``, the same rule runs at any ``N``.
+
+Why the rule starts nearly deterministic and the upper level explores in a scaled space: the
+agents' independent noise is not exploration the upper level can learn from (it averages out of
+the mean field) but it degrades every swarm reward built on agreement -- on Vicsek a per-agent
+turn noise of std ``0.37 max_turn`` leaves the polarisation of even the textbook rule at the
+random policy's. Likewise the upper level's Gaussian (PPO's, std 1 at the start) perturbs all
+``A (D + 2)`` rule parameters at once; at unit scale the perturbed rule turns agents by their own
+heading and drowns the return differences between rules. So :math:`\ell_0 = -3`
+(:math:`s \approx 0.05` at :math:`\xi_s = 0`) and :math:`\alpha = 0.5` by default.
 
 :class:`MeanFieldView` is the swarm env as the trained policy meets it at execution: the same
 env, with each agent's ``global_state`` row replaced by its own mean-field state
@@ -40,7 +50,7 @@ from marljax.types import Observation
 
 __all__ = ["LinearGaussianRule", "MeanFieldMDP", "MeanFieldState", "MeanFieldView", "upper_input"]
 
-LOG_STD_SHIFT, LOG_STD_MIN, LOG_STD_MAX = -1.0, -4.0, 0.5
+LOG_STD_MIN, LOG_STD_MAX = -4.0, 0.5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,11 +61,15 @@ class LinearGaussianRule:
       view_size: ``D``, the agent's view width.
       action_size: ``A``.
       bound: parameters are clipped to ``[-bound, bound]``.
+      scale: the upper level's action ``a`` gives the parameters ``clip(scale * a, -bound, bound)``.
+      log_std: the log standard deviation at ``xi_s = 0`` (``log s = xi_s + log_std``).
     """
 
     view_size: int
     action_size: int
     bound: float = 3.0
+    scale: float = 0.5
+    log_std: float = -3.0
 
     @property
     def num_params(self) -> int:
@@ -63,12 +77,12 @@ class LinearGaussianRule:
         return self.action_size * (self.view_size + 2)
 
     def unpack(self, xi: chex.Array):
-        """``(W [A, D], c [A], s [A])`` from the flat parameters ``xi [A (D + 2)]``."""
+        """``(W [A, D], c [A], s [A])`` from the upper level's flat action ``xi [A (D + 2)]``."""
         a, d = self.action_size, self.view_size
-        xi = jnp.clip(xi, -self.bound, self.bound)
+        xi = jnp.clip(self.scale * xi, -self.bound, self.bound)
         weights = xi[: a * d].reshape(a, d)
         offset = xi[a * d : a * (d + 1)]
-        std = jnp.exp(jnp.clip(xi[a * (d + 1) :] + LOG_STD_SHIFT, LOG_STD_MIN, LOG_STD_MAX))
+        std = jnp.exp(jnp.clip(xi[a * (d + 1) :] + self.log_std, LOG_STD_MIN, LOG_STD_MAX))
         return weights, offset, std
 
     def mean(self, xi: chex.Array, views: chex.Array) -> chex.Array:
@@ -115,6 +129,8 @@ class MeanFieldMDP(MultiAgentEnv):
       env: a swarm env with ``agent_states`` (:func:`mean_field_states`) and continuous actions.
       embedding: the mean-field embedding, or ``None`` for the open-loop (time-only) policy.
       rule_bound: :attr:`LinearGaussianRule.bound`.
+      rule_scale: :attr:`LinearGaussianRule.scale`.
+      rule_log_std: :attr:`LinearGaussianRule.log_std`.
 
     Raises:
       ValueError: the env has no mean-field state, has discrete actions or non-flat views, or
@@ -123,7 +139,14 @@ class MeanFieldMDP(MultiAgentEnv):
 
     action_type = "continuous"
 
-    def __init__(self, env, embedding: MeanFieldEmbedding | None, rule_bound: float = 3.0):
+    def __init__(
+        self,
+        env,
+        embedding: MeanFieldEmbedding | None,
+        rule_bound: float = 3.0,
+        rule_scale: float = 0.5,
+        rule_log_std: float = -3.0,
+    ):
         self._agent_states = mean_field_states(env)
         if getattr(env, "action_type", None) != "continuous":
             raise ValueError(f"mean-field control here drives continuous actions; {env!r} has {env.action_type!r}")
@@ -137,7 +160,9 @@ class MeanFieldMDP(MultiAgentEnv):
             )
         self.env = env
         self.embedding = embedding
-        self.rule = LinearGaussianRule(int(view[1]), int(env.action_spec.shape[-1]), float(rule_bound))
+        self.rule = LinearGaussianRule(
+            int(view[1]), int(env.action_spec.shape[-1]), float(rule_bound), float(rule_scale), float(rule_log_std)
+        )
         self.num_agents = 1
         self.max_steps = int(env.max_steps)
         self.metrics = dict(getattr(env, "metrics", {}))
@@ -150,7 +175,7 @@ class MeanFieldMDP(MultiAgentEnv):
 
     @cached_property
     def action_spec(self) -> specs.BoundedArray:
-        bound = self.rule.bound
+        bound = self.rule.bound / self.rule.scale
         return specs.BoundedArray((1, self.rule.num_params), jnp.float32, -bound, bound, "action")
 
     def _lift(self, env_state, timestep: TimeStep, reward=None) -> TimeStep:

@@ -91,3 +91,20 @@ def test_bad_values_raise():
         mfc.make_learner(mfc.MFCConfig(embedding="rbf"), kuramoto)
     with pytest.raises(ValueError, match="centres have 2 columns; .* agent states 3"):
         mfc.make_learner(mfc.MFCConfig(), kuramoto, embedding=mfc.MeanFieldEmbedding.create("kernel", CENTRES[:, :2]))
+    with pytest.raises(ValueError, match="rule_log_std must be in"):
+        mfc.make_learner(mfc.MFCConfig(rule_log_std=1.0), kuramoto)
+    with pytest.raises(ValueError, match="rule_scale must be positive"):
+        mfc.make_learner(mfc.MFCConfig(rule_scale=0.0), kuramoto)
+
+
+def test_rule_parameters_are_the_scaled_action_and_start_nearly_deterministic():
+    rule = mfc.LinearGaussianRule(view_size=2, action_size=1, bound=3.0, scale=0.5, log_std=-3.0)
+    action = jnp.array([1.0, -10.0, 0.4, 0.0])  # W = (0.5, -5 -> clipped to -3), c = 0.2, log s = 0 - 3
+    weights, offset, std = rule.unpack(action)
+    np.testing.assert_allclose(weights, [[0.5, -3.0]])
+    np.testing.assert_allclose(offset, [0.2], rtol=1e-6)
+    np.testing.assert_allclose(std, [np.exp(-3.0)], rtol=1e-6)  # the upper level's zero action: s ~ 0.05
+    views = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+    np.testing.assert_allclose(rule.mean(action, views)[:, 0], [0.7, -2.8], rtol=1e-6)
+    samples = rule.sample(jax.random.PRNGKey(0), action, jnp.zeros((4000, 2)))
+    assert abs(float(jnp.std(samples)) - np.exp(-3.0)) < 0.005 and abs(float(jnp.mean(samples)) - 0.2) < 0.005
